@@ -1,0 +1,5 @@
+import sys
+
+from hfdash.cli import main
+
+sys.exit(main())

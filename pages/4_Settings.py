@@ -1,0 +1,7 @@
+from hfdash.ui.layout import page_setup
+
+page_setup("Settings", "⚙️")
+
+import streamlit as st  # noqa: E402
+
+st.title("Settings")
