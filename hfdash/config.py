@@ -37,6 +37,14 @@ def config_dir() -> Path:
     return Path(base) / "hfdash"
 
 
+def cache_dir() -> Path:
+    """Where the dashboard keeps its own files (converted model copies)."""
+    if os.environ.get("HFDASH_CACHE_DIR"):
+        return Path(os.environ["HFDASH_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "hfdash"
+
+
 def settings_path() -> Path:
     return config_dir() / "settings.json"
 

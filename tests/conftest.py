@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 
 import pytest
 
 from tests.support import loopback_hub
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_cache_dir(tmp_path_factory):
+    """One dashboard cache for the whole run, so the embedded model is converted once, not per test."""
+    path = tmp_path_factory.mktemp("hfdash_cache")
+    os.environ["HFDASH_CACHE_DIR"] = str(path)
+    return path
 
 
 @pytest.fixture(autouse=True)
