@@ -4,6 +4,6 @@ from hfdash.ui.layout import page_setup
 
 page_setup("Home", "🤗")
 
-import streamlit as st  # noqa: E402
+from hfdash.ui import home  # noqa: E402
 
-st.title("hfdash")
+home.render()

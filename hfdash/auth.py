@@ -1,6 +1,25 @@
-"""Which token a call uses. Services take the token explicitly; nothing reads a process-wide one for them."""
+"""Which token a call uses, checking a token, and the standard token file.
+
+Services take the token explicitly; nothing reads a process-wide one for them. No function here
+logs, prints or puts a token in an error message.
+"""
 
 from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hfdash.errors import BadParameters, HfdashError, InvalidToken, from_exception
+
+TOKEN_FILE_MODE = 0o600
+TOKEN_DIR_MODE = 0o700
+INFERENCE_PERMISSION = "inference.serverless.write"
+# User access tokens (classic, fine-grained and OAuth) are "hf_" and letters/digits.
+TOKEN_PATTERN = re.compile(r"^hf_[A-Za-z0-9_]{20,}$")
+CREATE_TOKEN_URL = "https://huggingface.co/settings/tokens"
 
 
 def ambient_token() -> str | None:
@@ -13,3 +32,120 @@ def ambient_token() -> str | None:
 def hub_token_arg(token: str | None) -> str | bool:
     """What to pass as `token=` to huggingface_hub: False stops it reading HF_TOKEN or the token file itself."""
     return token or False
+
+
+def clean_token(raw: str | None) -> str:
+    """The pasted token without surrounding whitespace/newlines; BadParameters if it can't be a Hub token."""
+    token = (raw or "").strip()
+    if not token:
+        raise BadParameters("No token entered.", hint=f"Paste an access token from {CREATE_TOKEN_URL}.")
+    if token.startswith("api_org"):
+        raise BadParameters("This is an organisation API token; the Hub only accepts personal user tokens.",
+                            hint=f"Create a user access token at {CREATE_TOKEN_URL}.")
+    if not TOKEN_PATTERN.match(token):
+        raise BadParameters("This is not a Hugging Face access token: they start with 'hf_' followed by "
+                            "letters and digits, without spaces.",
+                            hint=f"Copy it again from {CREATE_TOKEN_URL}.")
+    return token
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What the Hub says about a token (never the token itself)."""
+
+    user: str
+    fullname: str | None
+    orgs: list[str] = field(default_factory=list)
+    role: str | None = None  # "read", "write" or "fineGrained"
+    token_name: str | None = None
+    can_call_providers: bool = False
+
+
+def inference_allowed(access_token: dict) -> bool:
+    """Whether a token may call Inference Providers: classic tokens may; fine-grained ones need the
+    'Make calls to Inference Providers' permission, granted globally or on the user's own account."""
+    if access_token.get("role") != "fineGrained":
+        return access_token.get("role") in ("read", "write")
+    fine = access_token.get("fineGrained") or {}
+    if INFERENCE_PERMISSION in (fine.get("global") or []):
+        return True
+    return any(INFERENCE_PERMISSION in (scope.get("permissions") or [])
+               and (scope.get("entity") or {}).get("type") == "user"
+               for scope in fine.get("scoped") or [])
+
+
+def token_info(whoami: dict) -> TokenInfo:
+    access = (whoami.get("auth") or {}).get("accessToken") or {}
+    return TokenInfo(user=whoami.get("name") or "?", fullname=whoami.get("fullname"),
+                     orgs=[org.get("name") for org in whoami.get("orgs") or [] if org.get("name")],
+                     role=access.get("role"), token_name=access.get("displayName"),
+                     can_call_providers=inference_allowed(access))
+
+
+def check_token(token: str, *, endpoint: str) -> TokenInfo:
+    """Ask the Hub at `endpoint` who this token belongs to. InvalidToken for a revoked/expired/unknown one."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        whoami = HfApi(endpoint=endpoint).whoami(token=token)
+    except HfHubHTTPError as exc:
+        if exc.response is not None and exc.response.status_code == 401:
+            raise InvalidToken("Invalid token: the Hub does not accept it (revoked, expired or mistyped). "
+                               "Nothing was saved.", hint=f"Create a new one at {CREATE_TOKEN_URL}.") from None
+        raise from_exception(exc, what="Checking the token") from None
+    except Exception as exc:  # network failures: typed, without the library's message
+        raise from_exception(exc, what="Checking the token") from None
+    return token_info(whoami)
+
+
+def token_file() -> Path:
+    """The standard Hugging Face token file (under HF_HOME), read by every Hugging Face tool."""
+    from huggingface_hub import constants
+
+    return Path(constants.HF_TOKEN_PATH)
+
+
+def env_token_set() -> bool:
+    return bool((os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN") or "").strip())
+
+
+def saved_token() -> str | None:
+    try:
+        return token_file().read_text().strip() or None
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise HfdashError(f"Cannot read the token file {token_file()} ({exc.strerror}).") from None
+
+
+def save_token(token: str) -> Path:
+    """Write the token file as `huggingface_hub.login` does: owner-only (0600, folder 0700), all or nothing."""
+    path = token_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=TOKEN_DIR_MODE)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".token-")  # mkstemp creates it 0600
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(token)
+            os.chmod(tmp, TOKEN_FILE_MODE)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise HfdashError(f"Cannot write the token file {path} ({exc.strerror}). Nothing was saved.",
+                          hint="Check that the folder is writable, or keep the token for this session only.") from None
+    return path
+
+
+def remove_saved_token() -> bool:
+    """Delete the token file (log out). True if there was one."""
+    path = token_file()
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise HfdashError(f"Cannot delete the token file {path} ({exc.strerror}).") from None
+    return True

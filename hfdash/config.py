@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field, fields
+import tempfile
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from hfdash.errors import BadParameters, HfdashError
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 SHIPPED_SNAPSHOT = Path(__file__).parent / "data" / "snapshot.parquet"
@@ -27,7 +31,15 @@ class Settings:
 
     @property
     def snapshot(self) -> Path:
-        return Path(self.snapshot_path) if self.snapshot_path else SHIPPED_SNAPSHOT
+        """The saved choice, else HFDASH_SNAPSHOT (e.g. a refreshed snapshot), else the shipped one."""
+        chosen = self.snapshot_path or os.environ.get("HFDASH_SNAPSHOT")
+        return Path(chosen) if chosen else SHIPPED_SNAPSHOT
+
+
+def multi_user() -> bool:
+    """HFDASH_MULTI_USER=1 (a server shared by several people): a session only ever uses the token it
+    was given; the machine's HF_TOKEN / token file is neither used nor written from the page."""
+    return os.environ.get("HFDASH_MULTI_USER", "").strip().lower() in ("1", "true", "yes")
 
 
 def config_dir() -> Path:
@@ -49,19 +61,101 @@ def settings_path() -> Path:
     return config_dir() / "settings.json"
 
 
-def load_settings() -> Settings:
+def http_url(value: str, what: str) -> str:
+    """`value` without surrounding space or a trailing slash; BadParameters unless it is an http(s) URL."""
+    url = value.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
+        raise BadParameters(f"{what}: {value.strip()!r} is not an http(s) URL.",
+                            hint="Write it like https://huggingface.co or http://127.0.0.1:8000/v1.")
+    return url
+
+
+def validated(settings: Settings) -> Settings:
+    """A cleaned copy of `settings`; BadParameters naming every problem at once."""
+    from hfdash.inference.base import DEVICES, DTYPES
+
+    problems: list[str] = []
+
+    def check(fn):
+        try:
+            return fn()
+        except BadParameters as exc:
+            problems.append(exc.message)
+            return None
+
+    endpoint = check(lambda: http_url(settings.hub_endpoint, "Hub endpoint")) if settings.hub_endpoint else None
+    base_urls = [check(lambda u=u: http_url(u, "Base URL")) for u in settings.base_urls if u.strip()]
+    if settings.catalog_source not in CATALOG_SOURCES:
+        problems.append(f"Catalog source must be one of {', '.join(CATALOG_SOURCES)}.")
+    snapshot = (settings.snapshot_path or "").strip() or None
+    if snapshot and not Path(snapshot).expanduser().is_file():
+        problems.append(f"Snapshot file not found: {snapshot}.")
+    if settings.local_device not in DEVICES:
+        problems.append(f"Local device must be one of {', '.join(DEVICES)}.")
+    if settings.local_dtype not in DTYPES:
+        problems.append(f"Local dtype must be one of {', '.join(DTYPES)}.")
+    if problems:
+        raise BadParameters(" ".join(problems), hint="Nothing was saved.")
+    return replace(settings, hub_endpoint=endpoint, snapshot_path=snapshot,
+                   base_urls=list(dict.fromkeys(base_urls)))
+
+
+def read_settings() -> Settings:
+    """The saved settings; HfdashError if the file is unreadable or damaged."""
     path = settings_path()
-    if not path.exists():
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
         return Settings()
+    except (OSError, ValueError) as exc:
+        raise HfdashError(f"The settings file {path} is unreadable or damaged ({exc}); defaults are used.",
+                          hint="Save or reset the settings to rewrite it.") from None
     known = {f.name for f in fields(Settings)}
-    data = json.loads(path.read_text())
-    return Settings(**{k: v for k, v in data.items() if k in known})
+    try:
+        return validated(Settings(**{k: v for k, v in data.items() if k in known}))
+    except (BadParameters, TypeError, AttributeError) as exc:
+        raise HfdashError(f"The settings file {path} holds invalid values ({exc}); defaults are used.",
+                          hint="Save or reset the settings to rewrite it.") from None
+
+
+def load_settings() -> Settings:
+    """The saved settings, or the defaults if there are none or the file is damaged (never raises)."""
+    try:
+        return read_settings()
+    except HfdashError:
+        return Settings()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write all of `text` or nothing: a temporary file in the same folder, then rename."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise HfdashError(f"Cannot write the settings file {path} ({exc.strerror}). Nothing was saved.",
+                          hint="Make the folder writable or point HFDASH_CONFIG_DIR elsewhere.") from None
 
 
 def save_settings(settings: Settings) -> Path:
+    """Validate and save; BadParameters or HfdashError leave the saved file as it was."""
     path = settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(settings), indent=2))
-    tmp.replace(path)  # never a half-written file
+    _write_atomically(path, json.dumps(asdict(validated(settings)), indent=2))
     return path
+
+
+def reset_settings() -> Settings:
+    """Back to the defaults (the settings file is removed)."""
+    path = settings_path()
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise HfdashError(f"Cannot remove the settings file {path} ({exc.strerror}). Nothing was changed.") from None
+    return Settings()

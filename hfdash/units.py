@@ -31,7 +31,9 @@ def human_count(n: int | float | None) -> str:
         if abs(n) >= scale:
             value = n / scale
             digits = 0 if value >= 100 else 1 if value >= 10 else 2
-            return f"{value:.{digits}f}".rstrip("0").rstrip(".") + suffix
+            text = f"{value:.{digits}f}"
+            # Trim trailing zeros of decimals only: 100 stays 100, 1.50 becomes 1.5.
+            return (text.rstrip("0").rstrip(".") if "." in text else text) + suffix
     return str(int(n))
 
 

@@ -4,4 +4,7 @@ page_setup("Settings", "⚙️")
 
 import streamlit as st  # noqa: E402
 
+from hfdash.ui.settings import render_settings  # noqa: E402
+
 st.title("Settings")
+render_settings()

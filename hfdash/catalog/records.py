@@ -56,6 +56,12 @@ class ModelConfig:
     # Multi-head latent attention (DeepSeek-style): the KV cache holds the latent, not full heads.
     kv_lora_rank: int | None = None
     qk_rope_head_dim: int | None = None
+    # For the memory estimate: MLP width (activations), whether lm_head shares the embedding, and
+    # the checkpoint's own quantization (e.g. "gptq", 4) so packed weights are read right.
+    intermediate_size: int | None = None
+    tie_word_embeddings: bool | None = None
+    quant_method: str | None = None
+    quant_bits: int | None = None
 
 
 @dataclass(frozen=True)
@@ -176,3 +182,5 @@ class SearchResult:
     excluded_unknown: dict[str, int] = field(default_factory=dict)
     # What the user must be told: unsupported filters or sorts, fallbacks, page caps.
     notices: list[str] = field(default_factory=list)
+    # How many records matched before `limit` cut them; None where the source can't count (live Hub).
+    total: int | None = None

@@ -1,21 +1,122 @@
-"""The shortlist: models collected while browsing, kept for the session and in the URL."""
+"""The shortlist: models collected while browsing, kept in session state and in the URL (`shortlist=`).
+
+Session state is the truth within a session; the URL copy makes it survive a reload and travel in a
+shared link. Pages link to each other with `link_params()` so the shortlist rides along.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from hfdash.errors import HfdashError
+from hfdash.ui import catalog_cache, model_facts
+
 QUERY_KEY = "shortlist"
+STATE_KEY = "shortlist"
+# The URL value this session last wrote or adopted, to tell a pasted link from our own write.
+URL_SEEN_KEY = "_shortlist_url"
+HARDWARE_FIT_PAGE = "pages/2_Hardware_fit.py"
+PLAYGROUND_PAGE = "pages/3_Playground.py"
+
+
+def parse(raw: str | None) -> list[str]:
+    """'a/b,c/d,a/b' -> ['a/b', 'c/d']: order kept, duplicates and blanks dropped."""
+    return list(dict.fromkeys(part.strip() for part in (raw or "").split(",") if part.strip()))
+
+
+def _write_url(ids: list[str]) -> None:
+    value = ",".join(ids)
+    if value:
+        if st.query_params.get(QUERY_KEY) != value:
+            st.query_params[QUERY_KEY] = value
+    elif QUERY_KEY in st.query_params:
+        del st.query_params[QUERY_KEY]
+    st.session_state[URL_SEEN_KEY] = value
 
 
 def get_shortlist() -> list[str]:
-    if "shortlist" not in st.session_state:
-        raw = st.query_params.get(QUERY_KEY, "")
-        st.session_state.shortlist = [m for m in raw.split(",") if m]
-    return st.session_state.shortlist
+    raw = st.query_params.get(QUERY_KEY)
+    if STATE_KEY not in st.session_state or (raw is not None and raw != st.session_state.get(URL_SEEN_KEY)):
+        # A new session, or a link carrying a shortlist was opened: the URL wins.
+        st.session_state[STATE_KEY] = parse(raw)
+    ids = st.session_state[STATE_KEY]
+    # Navigating by the sidebar's page list drops query params: put the shortlist back.
+    _write_url(ids)
+    return list(ids)
+
+
+def add(model_id: str) -> None:
+    ids = get_shortlist()
+    if model_id not in ids:
+        st.session_state[STATE_KEY] = ids + [model_id]
+        _write_url(st.session_state[STATE_KEY])
+
+
+def remove(model_id: str) -> None:
+    st.session_state[STATE_KEY] = [m for m in get_shortlist() if m != model_id]
+    _write_url(st.session_state[STATE_KEY])
+
+
+def clear() -> None:
+    st.session_state[STATE_KEY] = []
+    _write_url([])
+
+
+def link_params(models: list[str] | None = None) -> dict[str, str]:
+    """Query params for a link to another page: the shortlist always, and `models=` when given."""
+    params = {}
+    ids = get_shortlist()
+    if ids:
+        params[QUERY_KEY] = ",".join(ids)
+    if models:
+        params["models"] = ",".join(models)
+    return params
+
+
+def page_link(page: str, label: str, *, models: list[str] | None = None, **kwargs) -> None:
+    st.page_link(page, label=label, query_params=link_params(models), **kwargs)
+
+
+def toggle_button(model_id: str, *, key: str) -> None:
+    """'Add to shortlist' or, when it is already there, 'Remove from shortlist'."""
+    if model_id in get_shortlist():
+        st.button("Remove from shortlist", key=key, on_click=remove, args=(model_id,), icon=":material/remove:")
+    else:
+        st.button("Add to shortlist", key=key, on_click=add, args=(model_id,), icon=":material/add:",
+                  type="primary")
+
+
+@st.dialog("Shortlist side by side", width="large")
+def _side_by_side_dialog(ids: list[str]) -> None:
+    render_side_by_side(ids)
+
+
+def render_side_by_side(ids: list[str]) -> None:
+    settings = catalog_cache.current_settings()
+    records = []
+    for model_id in ids:
+        try:
+            records.append(catalog_cache.get_model(model_id, settings.catalog_source, settings))
+        except HfdashError as err:
+            st.warning(f"{model_id}: {err.user_message()}")
+    if records:
+        st.dataframe(model_facts.side_by_side(records), width="stretch", height="content")
 
 
 def render_sidebar() -> None:
+    ids = get_shortlist()
     with st.sidebar:
-        st.subheader("Shortlist")
-        for model_id in get_shortlist():
-            st.write(model_id)
+        st.subheader(f"Shortlist ({len(ids)})")
+        if not ids:
+            st.caption("Empty: add models from the Browse page.")
+            return
+        for model_id in ids:
+            name, button = st.columns([5, 1], vertical_alignment="center")
+            name.markdown(f"[{model_id}](https://huggingface.co/{model_id})")
+            button.button(":material/close:", key=f"shortlist_remove:{model_id}", on_click=remove,
+                          args=(model_id,), help=f"Remove {model_id} from the shortlist", type="tertiary")
+        page_link(HARDWARE_FIT_PAGE, "Compare fit", models=ids, icon=":material/memory:")
+        page_link(PLAYGROUND_PAGE, "Try side by side", models=ids, icon=":material/chat:")
+        if st.button("Facts side by side", key="shortlist_facts", icon=":material/table:"):
+            _side_by_side_dialog(ids)
+        st.button("Clear shortlist", key="shortlist_clear", on_click=clear, icon=":material/delete:")

@@ -1,0 +1,119 @@
+"""The models on disk: the Hugging Face cache (under the current HF_HOME) and the dashboard's converted copies.
+
+    items = list_cached()                      # sorted, biggest first
+    freed = delete_cached([items[0].key])      # bytes freed; refuses a model loaded in memory
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from hfdash.config import cache_dir
+from hfdash.errors import BadParameters, HfdashError
+from hfdash.units import human_bytes
+
+HUB = "Hugging Face cache"
+CONVERTED = "converted copy"
+
+
+@dataclass(frozen=True)
+class CachedModel:
+    kind: str  # HUB or CONVERTED
+    model_id: str
+    path: Path
+    size_on_disk: int
+    last_used: float | None  # POSIX time of the last access; None when nothing is inside
+    revisions: tuple[str, ...] = ()  # commit hashes (Hub cache only)
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.model_id}"
+
+
+def hub_cache_dir() -> Path:
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HUB_CACHE)
+
+
+def converted_dir() -> Path:
+    return cache_dir() / "converted"
+
+
+def _hub_models() -> list[CachedModel]:
+    from huggingface_hub import scan_cache_dir
+    from huggingface_hub.errors import CacheNotFound
+
+    try:
+        info = scan_cache_dir(hub_cache_dir())
+    except CacheNotFound:
+        return []
+    return [CachedModel(HUB, repo.repo_id, Path(repo.repo_path), repo.size_on_disk, repo.last_accessed,
+                        tuple(rev.commit_hash for rev in repo.revisions))
+            for repo in info.repos if repo.repo_type == "model"]
+
+
+def _converted_models() -> list[CachedModel]:
+    root = converted_dir()
+    if not root.is_dir():
+        return []
+    models = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        stats = [f.stat() for f in folder.rglob("*") if f.is_file()]
+        models.append(CachedModel(CONVERTED, folder.name, folder, sum(s.st_size for s in stats),
+                                  max((s.st_atime for s in stats), default=None)))
+    return models
+
+
+def list_cached() -> list[CachedModel]:
+    """Every cached model, biggest first. HfdashError if a cache folder cannot be read."""
+    try:
+        models = _hub_models() + _converted_models()
+    except OSError as exc:
+        raise HfdashError(f"Cannot read the model cache ({exc.strerror}: {exc.filename}).") from None
+    return sorted(models, key=lambda m: m.size_on_disk, reverse=True)
+
+
+def loaded_model_ids() -> set[str]:
+    """Models the local backend holds in memory in this process (none if it was never used)."""
+    local = sys.modules.get("hfdash.inference.local")  # not imported: nothing can be loaded
+    loaded = getattr(local, "loaded_models", None)
+    return set(loaded()) if loaded else set()
+
+
+def delete_cached(keys: list[str]) -> int:
+    """Delete the cached models with these keys; the bytes freed. Refuses (BadParameters, nothing deleted)
+    when one is loaded in memory or a key is unknown."""
+    by_key = {m.key: m for m in list_cached()}
+    unknown = [k for k in keys if k not in by_key]
+    if unknown:
+        raise BadParameters(f"Not in the cache (any more): {', '.join(unknown)}. Nothing was deleted.")
+    chosen = [by_key[k] for k in dict.fromkeys(keys)]
+    busy = [m.model_id for m in chosen if m.model_id in loaded_model_ids()]
+    if busy:
+        raise BadParameters(f"{', '.join(busy)} is loaded in memory for the Playground, so nothing was deleted.",
+                            hint="Restart the dashboard to unload it, then delete it.")
+    hashes = [h for m in chosen if m.kind == HUB for h in m.revisions]
+    try:
+        if hashes:
+            from huggingface_hub import scan_cache_dir
+
+            scan_cache_dir(hub_cache_dir()).delete_revisions(*hashes).execute()
+        for model in chosen:
+            if model.kind == CONVERTED:
+                shutil.rmtree(model.path)
+    except OSError as exc:
+        problem = f"{exc.strerror}: {exc.filename}"
+    else:
+        problem = None
+    # Measured, not predicted: the library only logs a file it could not delete.
+    chosen_keys = {m.key for m in chosen}
+    left = {m.key: m.size_on_disk for m in list_cached() if m.key in chosen_keys}
+    freed = sum(m.size_on_disk for m in chosen) - sum(left.values())
+    if problem or left:
+        raise HfdashError(f"Could not delete everything ({problem or ', '.join(left)}); "
+                          f"{human_bytes(freed)} were freed.")
+    return freed

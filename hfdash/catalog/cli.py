@@ -1,0 +1,162 @@
+"""`python -m hfdash search ...` and `python -m hfdash snapshot ...`: the catalog service on the command line.
+
+The search flags are a contract other checks rely on (issue 2): keep their names and meanings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+
+from hfdash.catalog.records import ANY_PROVIDER, ModelQuery, SearchResult, Sort
+from hfdash.config import CATALOG_SOURCES
+from hfdash.units import human_count, parse_count
+
+DEFAULT_REFRESH_LIMIT = 20_000
+
+
+def register(subparsers) -> None:
+    search = subparsers.add_parser("search", help="search models on the live Hub or the offline snapshot",
+                                   description="Search models. Parameter counts accept 135M, 1.5B or 7e9.")
+    search.add_argument("--query", metavar="TEXT", help="case-insensitive substring of the repo id")
+    search.add_argument("--task", metavar="TAG", help="exact pipeline tag, e.g. text-generation")
+    search.add_argument("--library", metavar="NAME", help="library, e.g. transformers")
+    search.add_argument("--min-params", metavar="N", type=_count, help="at least N parameters (135M, 1.5B, 7e9)")
+    search.add_argument("--max-params", metavar="N", type=_count, help="at most N parameters")
+    search.add_argument("--provider", metavar="NAME|any", help="served by this inference provider, or by any")
+    search.add_argument("--min-likes", metavar="N", type=_whole, help="at least N likes")
+    search.add_argument("--min-downloads", metavar="N", type=_whole, help="at least N downloads (last 30 days)")
+    search.add_argument("--created-after", metavar="YYYY-MM-DD", type=_day, help="created on or after this day")
+    search.add_argument("--created-within", metavar="DAYS", type=_whole, help="created in the last DAYS days")
+    search.add_argument("--updated-after", metavar="YYYY-MM-DD", type=_day, help="updated on or after this day")
+    search.add_argument("--updated-within", metavar="DAYS", type=_whole, help="updated in the last DAYS days")
+    search.add_argument("--gated", choices=("yes", "no"), help="only gated models, or only open ones")
+    search.add_argument("--sort", choices=[s.value for s in Sort], default=Sort.DOWNLOADS.value,
+                        help="descending; ties by id; unknown values last (default: downloads)")
+    search.add_argument("--limit", metavar="N", type=_positive, default=20, help="at most N models (default 20)")
+    search.add_argument("--source", choices=CATALOG_SOURCES, default=None,
+                        help="where to search (default: the saved setting, normally auto = Hub, else snapshot)")
+    search.add_argument("--json", action="store_true", help="print a JSON array of model objects")
+    search.set_defaults(run=run_search)
+
+    refresh = subparsers.add_parser("snapshot", help="write a new offline snapshot from the live Hub",
+                                    description="Write a snapshot of the Hub's most downloaded models, in the "
+                                                "shipped format. Point the app at it with HFDASH_SNAPSHOT=PATH "
+                                                "or on the Settings page.")
+    refresh.add_argument("--out", metavar="PATH", required=True, help="parquet file to write")
+    refresh.add_argument("--limit", metavar="N", type=_positive, default=DEFAULT_REFRESH_LIMIT,
+                         help=f"at most N models (default {DEFAULT_REFRESH_LIMIT:,})")
+    refresh.add_argument("--task", metavar="T", help="only models of this pipeline tag")
+    refresh.set_defaults(run=run_snapshot)
+
+
+def run_search(args) -> int:
+    from hfdash.auth import ambient_token
+    from hfdash.catalog import service
+    from hfdash.config import load_settings
+
+    settings = load_settings()
+    query = ModelQuery(
+        text=args.query, task=args.task, library=args.library, min_params=args.min_params,
+        max_params=args.max_params, provider=args.provider, min_likes=args.min_likes,
+        min_downloads=args.min_downloads, created_after=args.created_after,
+        created_within_days=args.created_within, updated_after=args.updated_after,
+        updated_within_days=args.updated_within, gated=None if args.gated is None else args.gated == "yes",
+        sort=Sort(args.sort), limit=args.limit)
+    result = service.search(query, source=args.source or settings.catalog_source, token=ambient_token(),
+                            settings=settings)
+    if args.json:
+        json.dump([record.to_json() for record in result.records], sys.stdout, indent=2)
+        print()
+        print(describe(result), file=sys.stderr)
+    else:
+        print(table(result))
+        print(describe(result))
+    return 0
+
+
+def run_snapshot(args) -> int:
+    from tqdm import tqdm
+
+    from hfdash.auth import ambient_token
+    from hfdash.catalog import hub, service, snapshot
+    from hfdash.config import load_settings
+
+    settings = load_settings()
+    service.validate(ModelQuery(task=args.task), settings)
+    records = list(tqdm(hub.iter_models(settings=settings, token=ambient_token(), limit=args.limit, task=args.task),
+                        total=args.limit, unit="model", desc="Reading the Hub", file=sys.stderr))
+    info = snapshot.write_snapshot(
+        snapshot.records_to_table(records), args.out,
+        sources={"hub": settings.endpoint, "fetched": dt.date.today().isoformat(), "task": args.task},
+        built="python -m hfdash snapshot")
+    print(f"wrote {info.path}: {info.rows:,} models, newest created {info.date or 'unknown'}. "
+          f"Use it with HFDASH_SNAPSHOT={info.path} or on the Settings page.")
+    return 0
+
+
+def describe(result: SearchResult) -> str:
+    """Which source answered, the snapshot's date, how many left out as unknown, and every notice."""
+    date = result.snapshot_date.isoformat() if result.snapshot_date else "unknown"
+    source = "the live Hub" if result.source == "hub" else "the offline snapshot"
+    shown = f"{len(result.records)} shown" + (f" of {result.total:,} matching" if result.total is not None else "")
+    lines = [f"source: {source} · snapshot date {date} · {shown}"]
+    if result.excluded_unknown:
+        from hfdash.catalog.filters import FIELD_LABELS
+
+        left_out = ", ".join(f"{n:,} with unknown {FIELD_LABELS[f]}" for f, n in result.excluded_unknown.items())
+        lines.append(f"left out: {left_out}")
+    lines += [f"notice: {notice}" for notice in result.notices]
+    return "\n".join(lines)
+
+
+def table(result: SearchResult) -> str:
+    if not result.records:
+        return "No model matches. Loosen a filter."
+    header = ("id", "task", "params", "likes", "downloads", "created", "providers")
+    rows = [(r.id, r.task or "?", human_count(r.params), _int(r.likes), _int(r.downloads),
+             r.created_at.isoformat() if r.created_at else "?",
+             "?" if r.providers is None else ", ".join(r.providers) or "-") for r in result.records]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    right = {2, 3, 4}
+    lines = ["  ".join(cell.rjust(w) if i in right else cell.ljust(w)
+                       for i, (cell, w) in enumerate(zip(row, widths))).rstrip() for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _int(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+def _count(text: str) -> int:
+    try:
+        return parse_count(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _whole(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"cannot be negative: {text!r}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _whole(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None

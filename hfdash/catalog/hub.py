@@ -1,0 +1,199 @@
+"""The live catalog: the Hub's `/api/models` through `huggingface_hub.HfApi`.
+
+The Hub filters what it can (search, task, library, parameter range, provider, gated) and sorts;
+the rest (likes, downloads, created/updated dates) is filtered here on the lazy iterator, which stops
+at `limit` matches or after `SCAN_CAP` models. Every condition is re-checked here too, so both
+sources share one meaning (filters.py). `huggingface_hub` retries 429/5xx with long back-offs and
+has no timeout on listings, so one quick first request finds out whether the Hub answers at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+
+from hfdash.auth import hub_token_arg
+from hfdash.catalog import filters
+from hfdash.catalog.records import ANY_PROVIDER, ModelConfig, ModelQuery, ModelRecord, ProviderOffer, SearchResult, Sort
+from hfdash.config import Settings
+from hfdash.errors import HfdashError, Timeout, Unavailable, from_exception
+
+# How many models the live source reads at most to fill a page when it filters client-side.
+SCAN_CAP = 5000
+LIST_EXPAND = ["downloads", "likes", "createdAt", "lastModified", "trendingScore", "safetensors", "pipeline_tag",
+               "library_name", "inferenceProviderMapping", "gated", "tags"]
+MODEL_EXPAND = LIST_EXPAND + ["config", "cardData"]
+HUB_SORT = {Sort.TRENDING: "trending_score", Sort.LIKES: "likes", Sort.DOWNLOADS: "downloads",
+            Sort.CREATED: "created_at", Sort.UPDATED: "last_modified"}
+# Fields the Hub filters server-side; the others are filtered here.
+SERVER_SIDE = {"id", "task", "library", "params", "providers", "gated"}
+
+
+def timeout_s() -> float:
+    """Seconds to wait for the Hub (HFDASH_HUB_TIMEOUT, default 10)."""
+    return float(os.environ.get("HFDASH_HUB_TIMEOUT") or 10)
+
+
+def offline() -> bool:
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE) or os.environ.get("HF_HUB_OFFLINE", "").upper() in ("1", "ON", "YES", "TRUE")
+
+
+def _api(settings: Settings, token: str | None):
+    from huggingface_hub import HfApi
+
+    if offline():
+        raise Unavailable("HF_HUB_OFFLINE is set, so the Hub is not contacted.")
+    return HfApi(endpoint=settings.endpoint, token=hub_token_arg(token))
+
+
+def search(query: ModelQuery, *, settings: Settings, token: str | None, today: dt.date) -> SearchResult:
+    conditions = filters.conditions(query, today)
+    api = _api(settings, token)
+    what = f"Searching the Hub at {settings.endpoint}"
+    _probe(api, token, what)
+    client_side = [c for c in conditions if c.field not in SERVER_SIDE]
+    kwargs = _server_params(query)
+    kwargs["limit"] = SCAN_CAP if client_side else query.limit
+    scan = _Scan(api, kwargs, conditions, query.limit, token)
+    scan.run(deadline=timeout_s() * 3, what=what)
+    records = sorted(scan.matched, key=filters.sort_key(query.sort))
+    notices = []
+    if client_side and scan.scanned >= SCAN_CAP and len(records) < query.limit:
+        labels = ", ".join(filters.FIELD_LABELS[c.field] for c in client_side)
+        notices.append(f"The Hub cannot filter by {labels}; hfdash checked the first {SCAN_CAP:,} models it "
+                       f"returned and found {len(records)}. Narrow the search to see more.")
+    return SearchResult(records=records, source="hub", excluded_unknown=scan.excluded, notices=notices)
+
+
+def get_model(model_id: str, *, settings: Settings, token: str | None) -> ModelRecord:
+    api = _api(settings, token)
+    try:
+        info = api.model_info(model_id, expand=MODEL_EXPAND, timeout=timeout_s(), token=hub_token_arg(token))
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a typed, user-facing error
+        raise from_exception(exc, what=f"Reading {model_id} from the Hub", repo_id=model_id) from exc
+    return record_from_model_info(info)
+
+
+def record_from_model_info(info) -> ModelRecord:
+    """A `huggingface_hub.ModelInfo` -> ModelRecord (only what the Hub said; the rest stays None)."""
+    mapping = info.inference_provider_mapping
+    live = [m for m in mapping or () if getattr(m, "status", "live") == "live"]
+    safetensors = info.safetensors
+    return ModelRecord(
+        id=info.id,
+        task=info.pipeline_tag,
+        library=info.library_name,
+        params=safetensors.total if safetensors else None,
+        likes=info.likes,
+        downloads=info.downloads,
+        created_at=info.created_at.date() if info.created_at else None,
+        last_modified=info.last_modified.date() if info.last_modified else None,
+        trending=float(info.trending_score) if info.trending_score is not None else None,
+        gated=None if info.gated is None else info.gated is not False,
+        license=_license(info),
+        providers=None if mapping is None else tuple(sorted({m.provider for m in live})),
+        offers=tuple(ProviderOffer(provider=m.provider, provider_model_id=m.provider_id, source="hub")
+                     for m in sorted(live, key=lambda m: m.provider)),
+        dtype_params=dict(safetensors.parameters) if safetensors else None,
+        config=_config(info.config),
+    )
+
+
+def _license(info) -> str | None:
+    card = getattr(info, "card_data", None)
+    if card is not None and getattr(card, "license", None):
+        return card.license
+    for tag in info.tags or ():
+        if tag.startswith("license:"):
+            return tag.split(":", 1)[1]
+    return None
+
+
+def _config(config: dict | None) -> ModelConfig:
+    if not config:
+        return ModelConfig()
+    from hfdash.catalog.modelconfig import config_from_json
+
+    return config_from_json(config)
+
+
+def _server_params(query: ModelQuery) -> dict:
+    params: dict = {"expand": LIST_EXPAND, "sort": HUB_SORT[query.sort]}
+    if query.text:
+        params["search"] = query.text
+    if query.task:
+        params["pipeline_tag"] = query.task
+    if query.library:
+        params["filter"] = query.library
+    bounds = [f"min:{query.min_params}" if query.min_params is not None else None,
+              f"max:{query.max_params}" if query.max_params is not None else None]
+    if any(bounds):
+        params["num_parameters"] = ",".join(b for b in bounds if b)
+    if query.provider:
+        params["inference_provider"] = "all" if query.provider == ANY_PROVIDER else query.provider
+    if query.gated is not None:
+        params["gated"] = query.gated
+    return params
+
+
+def _probe(api, token: str | None, what: str) -> None:
+    """One request without retries and with a timeout: down, 401, 429 and 5xx are known at once."""
+    from huggingface_hub.utils import get_session, hf_raise_for_status
+
+    try:
+        response = get_session().get(f"{api.endpoint}/api/models", params={"limit": 1},
+                                     headers=api._build_hf_headers(token=hub_token_arg(token)), timeout=timeout_s())
+        hf_raise_for_status(response)
+    except Exception as exc:  # noqa: BLE001
+        raise from_exception(exc, what=what) from exc
+
+
+class _Scan:
+    """Reads `list_models` in a worker thread, so a Hub that stops answering mid-listing can't hang the caller."""
+
+    def __init__(self, api, kwargs: dict, conditions: list[filters.Condition], limit: int, token: str | None):
+        self.api, self.kwargs, self.conditions, self.limit, self.token = api, kwargs, conditions, limit, token
+        self.matched: list[ModelRecord] = []
+        self.excluded: dict[str, int] = {}
+        self.scanned = 0
+        self.error: BaseException | None = None
+
+    def run(self, *, deadline: float, what: str) -> None:
+        worker = threading.Thread(target=self._collect, daemon=True, name="hfdash-hub-scan")
+        worker.start()
+        worker.join(deadline)
+        if worker.is_alive():
+            raise Timeout(f"{what}: no complete answer in {deadline:.0f} s.")
+        if self.error is not None:
+            raise from_exception(self.error, what=what) from self.error
+
+    def _collect(self) -> None:
+        try:
+            for info in self.api.list_models(**self.kwargs, token=hub_token_arg(self.token)):
+                self.scanned += 1
+                record = record_from_model_info(info)
+                failed = [c for c in self.conditions if not filters.matches(record, c)]
+                if not failed:
+                    self.matched.append(record)
+                    if len(self.matched) >= self.limit:
+                        return
+                elif len(failed) == 1 and getattr(record, failed[0].field) is None:
+                    self.excluded[failed[0].field] = self.excluded.get(failed[0].field, 0) + 1
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            self.error = exc if isinstance(exc, Exception) else HfdashError(str(exc))
+
+
+def iter_models(*, settings: Settings, token: str | None, limit: int, task: str | None = None):
+    """Lazily yield up to `limit` of the Hub's most downloaded models (optionally one task), for a snapshot refresh."""
+    api = _api(settings, token)
+    what = f"Listing models on the Hub at {settings.endpoint}"
+    _probe(api, token, what)
+    try:
+        for info in api.list_models(pipeline_tag=task, sort="downloads", limit=limit, expand=LIST_EXPAND,
+                                    token=hub_token_arg(token)):
+            yield record_from_model_info(info)
+    except Exception as exc:  # noqa: BLE001
+        raise from_exception(exc, what=what) from exc

@@ -1,0 +1,346 @@
+"""The offline catalog: a parquet snapshot of Hub model records, loaded once and queried vectorised.
+
+One format for the shipped snapshot (built by `scripts/build_snapshot.py`) and for a refresh fetched
+from the live Hub (`python -m hfdash snapshot`): `records_to_table` + `write_snapshot` write both.
+Rows are stored sorted by id, so "ties by id ascending" is "ties by row position".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import threading
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from hfdash.catalog import filters
+from hfdash.catalog.records import SORT_FIELD, ModelConfig, ModelQuery, ModelRecord, ProviderOffer, SearchResult, Sort
+from hfdash.errors import SnapshotError
+
+FORMAT_VERSION = 1
+METADATA_KEY = b"hfdash.snapshot"
+REBUILD_COMMAND = "make snapshot  (python scripts/build_snapshot.py --src ../shared/data/hub --out hfdash/data/snapshot.parquet)"
+
+CONFIG_FIELDS = tuple(f.name for f in fields(ModelConfig))
+_ARROW_TYPES = {"str | None": pa.string(), "bool | None": pa.bool_(), "int | None": pa.int64(),
+                "float | None": pa.float64()}
+OFFER_TYPE = pa.struct([
+    ("provider", pa.string()), ("input_per_1m", pa.float64()), ("output_per_1m", pa.float64()),
+    ("provider_model_id", pa.string()), ("source", pa.string()),
+])
+SCHEMA = pa.schema([
+    ("id", pa.string()),
+    ("task", pa.string()),
+    ("library", pa.string()),
+    ("params", pa.int64()),
+    ("likes", pa.int64()),
+    ("downloads", pa.int64()),
+    ("created_at", pa.date32()),
+    ("last_modified", pa.date32()),
+    ("trending", pa.float64()),
+    ("gated", pa.bool_()),
+    ("license", pa.string()),
+    ("providers", pa.list_(pa.string())),
+    ("offers", pa.list_(OFFER_TYPE)),
+    ("dtype_params", pa.map_(pa.string(), pa.int64())),
+    # Config facts are optional columns: a snapshot written before a field existed still loads.
+    *[(f.name, _ARROW_TYPES[f.type]) for f in fields(ModelConfig)],
+])
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    path: Path
+    date: dt.date | None  # newest createdAt in the snapshot
+    rows: int
+    sources: dict  # what it was built from, e.g. {"llmfit": "1.1.17", "litellm": "1.110.2"}
+    built: str | None = None  # "scripts/build_snapshot.py" or "hub refresh from <endpoint> on <day>"
+
+
+# ---------------------------------------------------------------- writing
+
+
+def record_to_row(record: ModelRecord) -> dict:
+    row = {name: getattr(record, name) for name in SCHEMA.names if name not in CONFIG_FIELDS}
+    row["providers"] = list(record.providers) if record.providers is not None else None
+    row["offers"] = [vars(offer) for offer in record.offers]
+    row["dtype_params"] = sorted(record.dtype_params.items()) if record.dtype_params is not None else None
+    row.update({name: getattr(record.config, name) for name in CONFIG_FIELDS})
+    return row
+
+
+def records_to_table(records: list[ModelRecord]) -> pa.Table:
+    ordered = sorted(records, key=lambda r: r.id)
+    return pa.Table.from_pylist([record_to_row(r) for r in ordered], schema=SCHEMA)
+
+
+def write_snapshot(table: pa.Table, path: str | Path, *, sources: dict, built: str) -> SnapshotInfo:
+    """Write deterministically (same rows + sources -> same bytes); the date is the newest createdAt."""
+    newest = pc.max(table["created_at"]).as_py()
+    meta = {"format": FORMAT_VERSION, "date": newest.isoformat() if newest else None, "rows": table.num_rows,
+            "sources": sources, "built": built}
+    table = table.replace_schema_metadata({METADATA_KEY: json.dumps(meta, sort_keys=True).encode()})
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp, compression="zstd", compression_level=9, write_statistics=False)
+    tmp.replace(path)  # never a half-written snapshot
+    return SnapshotInfo(path, newest, table.num_rows, sources, built)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_table(path: str | Path) -> tuple[pa.Table, SnapshotInfo]:
+    """Read and validate; any problem is a SnapshotError naming the file and how to rebuild it."""
+    path = Path(path)
+
+    def broken(why: str) -> SnapshotError:
+        return SnapshotError(f"The model snapshot {path} {why}.", hint=f"Rebuild it with: {REBUILD_COMMAND}")
+
+    if not path.is_file():
+        raise broken("is missing")
+    try:
+        table = pq.ParquetFile(path).read()  # not pq.read_table: that imports pyarrow.dataset and pandas
+    except (OSError, pa.ArrowException) as exc:
+        raise broken(f"is not a readable parquet file ({exc.__class__.__name__})") from exc
+    raw_meta = (table.schema.metadata or {}).get(METADATA_KEY)
+    try:
+        meta = json.loads(raw_meta)
+    except (TypeError, ValueError) as exc:
+        raise broken("has no hfdash snapshot metadata") from exc
+    if meta.get("format") != FORMAT_VERSION:
+        raise broken(f"has format {meta.get('format')!r}, this version reads {FORMAT_VERSION}")
+    missing = [name for name in SCHEMA.names if name not in table.column_names and name not in CONFIG_FIELDS]
+    if missing:
+        raise broken(f"lacks the columns {', '.join(missing)}")
+    for name in CONFIG_FIELDS:
+        if name not in table.column_names:
+            table = table.append_column(SCHEMA.field(name), pa.nulls(table.num_rows, SCHEMA.field(name).type))
+    try:
+        table = table.select(SCHEMA.names).cast(SCHEMA)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise broken(f"has columns of the wrong type ({exc})") from exc
+    date = dt.date.fromisoformat(meta["date"]) if meta.get("date") else None
+    return table, SnapshotInfo(path, date, table.num_rows, meta.get("sources") or {}, meta.get("built"))
+
+
+class Snapshot:
+    """A loaded snapshot: the arrow table plus numpy views of every filterable column."""
+
+    def __init__(self, table: pa.Table, info: SnapshotInfo):
+        order = pc.sort_indices(table, [("id", "ascending")])
+        if not _is_identity(order):
+            table = table.take(order)
+        self.table = table
+        self.info = info
+        self.size = table.num_rows
+        self.ids_lower = pc.utf8_lower(table["id"].combine_chunks())
+        self.numeric = {name: _as_float(table[name]) for name in
+                        ("params", "likes", "downloads", "trending", "created_at", "last_modified")}
+        self.categories = {name: _codes(table[name]) for name in ("task", "library", "gated")}
+        self.providers_known, self.provider_names, self.provider_rows = _provider_index(table["providers"])
+        # A column that is null everywhere is a fact this snapshot lacks, not 'unknown for some models'.
+        self.lacks = {name for name in ("task", "library", "gated", "params", "likes", "downloads", "trending",
+                                        "created_at", "last_modified", "providers")
+                      if table[name].null_count == self.size}
+
+    # -- public
+
+    def search(self, query: ModelQuery, *, today: dt.date) -> SearchResult:
+        conditions = filters.conditions(query, today)
+        notices = [filters.lacks_notice(c.field, "the snapshot") for c in conditions if c.field in self.lacks]
+        masks = {c.field: self._mask(c) for c in conditions}
+        known = {c.field: self._known(c.field) for c in conditions}
+        selected = np.ones(self.size, dtype=bool)
+        for mask in masks.values():
+            selected &= mask
+        excluded = {}
+        for name in masks:
+            others = np.ones(self.size, dtype=bool)
+            for other, mask in masks.items():
+                if other != name:
+                    others &= mask
+            count = int(np.count_nonzero(others & ~known[name]))
+            if count:
+                excluded[name] = count
+        sort, sort_notice = self._servable_sort(query.sort)
+        notices += [sort_notice] if sort_notice else []
+        rows = self._top(np.flatnonzero(selected), SORT_FIELD[sort], query.limit)
+        return SearchResult(records=self.records(rows), source="snapshot", snapshot_date=self.info.date,
+                            excluded_unknown=excluded, notices=notices, total=int(np.count_nonzero(selected)))
+
+    def get(self, model_id: str) -> ModelRecord | None:
+        """Exact id, else the one id equal ignoring case (Hub ids resolve case-insensitively)."""
+        hits = np.flatnonzero(_numpy(pc.equal(self.table["id"].combine_chunks(), model_id)))
+        if not len(hits):
+            hits = np.flatnonzero(_numpy(pc.equal(self.ids_lower, model_id.lower())))
+        return self.records(hits[:1])[0] if len(hits) else None
+
+    def records(self, rows) -> list[ModelRecord]:
+        return [row_to_record(row) for row in self.table.take(pa.array(rows, type=pa.int64())).to_pylist()]
+
+    def values(self, column: str) -> list[str]:
+        """Distinct non-null values of a string column, sorted."""
+        return sorted(v for v in pc.unique(self.table[column]).to_pylist() if v is not None)
+
+    # -- vectorised semantics of filters.Condition
+
+    def _known(self, name: str) -> np.ndarray:
+        if name == "id":
+            return np.ones(self.size, dtype=bool)
+        if name == "providers":
+            return self.providers_known
+        if name in self.categories:
+            return self.categories[name][0] >= 0
+        return ~np.isnan(self.numeric[name])
+
+    def _mask(self, cond: filters.Condition) -> np.ndarray:
+        if cond.op == "contains_ci":
+            return _numpy(pc.match_substring(self.ids_lower, cond.value))
+        if cond.op == "ge":
+            return self.numeric[cond.field] >= _number(cond.value)
+        if cond.op == "le":
+            return self.numeric[cond.field] <= _number(cond.value)
+        if cond.op == "between":
+            column = self.numeric[cond.field]
+            return (column >= _number(cond.value[0])) & (column <= _number(cond.value[1]))
+        if cond.op == "eq":
+            codes, values = self.categories[cond.field]
+            try:
+                return codes == values.index(cond.value)
+            except ValueError:
+                return np.zeros(self.size, dtype=bool)
+        if cond.op == "any":
+            return self.provider_rows[-1] if self.provider_names else np.zeros(self.size, dtype=bool)
+        if cond.op == "has":
+            return (self.provider_rows[self.provider_names.index(cond.value)] if cond.value in self.provider_names
+                    else np.zeros(self.size, dtype=bool))
+        raise AssertionError(f"unhandled condition {cond}")
+
+    def _servable_sort(self, sort: Sort) -> tuple[Sort, str | None]:
+        field = SORT_FIELD[sort]
+        if field not in self.lacks:
+            return sort, None
+        fallback = filters.SORT_FALLBACK[sort]
+        return fallback, (f"The snapshot has no {filters.FIELD_LABELS[field]}, so it cannot sort by {sort.value}; "
+                          f"sorted by {fallback.value} instead. The live Hub can sort by {sort.value}.")
+
+    def _top(self, rows: np.ndarray, field: str, limit: int) -> np.ndarray:
+        """The first `limit` of rows by value descending, ties by id ascending (= row order), unknown last."""
+        values = self.numeric[field][rows]
+        known = ~np.isnan(values)
+        known_rows, known_values = rows[known], values[known]
+        if len(known_rows) > limit:
+            # Everything at least as large as the limit-th value, so ties at the cut are all candidates.
+            cut = np.partition(known_values, len(known_values) - limit)[len(known_values) - limit]
+            keep = known_values >= cut
+            known_rows, known_values = known_rows[keep], known_values[keep]
+        order = np.lexsort((known_rows, -known_values))
+        ranked = known_rows[order][:limit]
+        if len(ranked) < limit:
+            ranked = np.concatenate([ranked, rows[~known][: limit - len(ranked)]])
+        return ranked
+
+
+def row_to_record(row: dict) -> ModelRecord:
+    providers = row["providers"]
+    return ModelRecord(
+        id=row["id"], task=row["task"], library=row["library"], params=row["params"], likes=row["likes"],
+        downloads=row["downloads"], created_at=row["created_at"], last_modified=row["last_modified"],
+        trending=row["trending"], gated=row["gated"], license=row["license"],
+        providers=tuple(providers) if providers is not None else None,
+        offers=tuple(ProviderOffer(**offer) for offer in row["offers"] or ()),
+        dtype_params=dict(row["dtype_params"]) if row["dtype_params"] is not None else None,
+        config=ModelConfig(**{name: row[name] for name in CONFIG_FIELDS}),
+    )
+
+
+_NUMPY_TYPES = {pa.int32(): np.int32, pa.int64(): np.int64, pa.uint64(): np.uint64, pa.float64(): np.float64}
+
+
+def _numpy(array: pa.Array) -> np.ndarray:
+    """A null-free arrow array as numpy (booleans as bool). pyarrow's own to_numpy imports pandas (~0.3 s)."""
+    array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    if pa.types.is_boolean(array.type):
+        return _numpy(array.fill_null(False).cast(pa.uint8())).view(bool)
+    if array.null_count:
+        raise ValueError("_numpy needs an array without nulls")
+    if array.type == pa.uint8():
+        dtype = np.uint8
+    else:
+        dtype = _NUMPY_TYPES[array.type]
+    return np.frombuffer(array.buffers()[1], dtype=dtype)[array.offset:array.offset + len(array)]
+
+
+def _is_identity(order: pa.Array) -> bool:
+    return bool(np.array_equal(_numpy(order), np.arange(len(order))))
+
+
+def _as_float(column: pa.ChunkedArray) -> np.ndarray:
+    """Numbers (and dates as day numbers) as float64 with NaN for unknown: comparisons with NaN never match."""
+    array = column.combine_chunks()
+    if pa.types.is_date32(array.type):
+        array = array.view(pa.int32())
+    return _numpy(array.cast(pa.float64()).fill_null(float("nan")))
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list]:
+    """Dictionary codes (-1 = unknown) and the values they index."""
+    encoded = column.combine_chunks().dictionary_encode()
+    codes = _numpy(encoded.indices.cast(pa.int32()).fill_null(-1))
+    return codes, encoded.dictionary.to_pylist()
+
+
+def _provider_index(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str], list[np.ndarray]]:
+    """Known mask, provider names, one row mask per provider and (last) one for 'any provider'."""
+    array = column.combine_chunks()
+    size = len(array)
+    known = _numpy(array.is_valid())
+    flat = pc.list_flatten(array)
+    parent = _numpy(pc.list_parent_indices(array))
+    names = sorted(v for v in pc.unique(flat).to_pylist() if v is not None)
+    masks = []
+    for name in names:
+        mask = np.zeros(size, dtype=bool)
+        mask[parent[_numpy(pc.equal(flat, name))]] = True
+        masks.append(mask)
+    any_mask = np.zeros(size, dtype=bool)
+    any_mask[parent] = True
+    return known, names, masks + [any_mask]
+
+
+def _number(value) -> float:
+    if isinstance(value, dt.date):
+        return float((value - dt.date(1970, 1, 1)).days)
+    return float(value)
+
+
+# ---------------------------------------------------------------- loading, cached per path + mtime
+
+_cache: dict[Path, tuple[tuple[int, int], Snapshot]] = {}
+_cache_lock = threading.Lock()
+
+
+def load(path: str | Path) -> Snapshot:
+    """The snapshot at `path`, loaded once per process and reloaded only when the file changes."""
+    path = Path(path).resolve()
+    try:
+        stat = os.stat(path)
+        stamp = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        stamp = None
+    with _cache_lock:
+        cached = _cache.get(path)
+        if cached and cached[0] == stamp:
+            return cached[1]
+    snapshot = Snapshot(*read_table(path))
+    with _cache_lock:
+        _cache[path] = (stamp, snapshot)
+    return snapshot

@@ -1,0 +1,63 @@
+"""'This machine': CUDA devices through torch when it is importable, and system RAM."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from hfdash.hardware.devices import THIS_MACHINE, Device
+
+MEMINFO = Path("/proc/meminfo")
+
+
+@dataclass(frozen=True)
+class LocalHardware:
+    ram_total_bytes: int | None
+    ram_available_bytes: int | None
+    gpus: tuple[Device, ...]  # CUDA devices; () when none or torch is absent
+
+    @property
+    def device(self) -> Device:
+        """The device a local model would run on: the first GPU, else system RAM."""
+        if self.gpus:
+            return self.gpus[0]
+        return Device(id=THIS_MACHINE, name="This machine (CPU RAM)", kind="cpu",
+                      memory_bytes=self.ram_total_bytes or 0, bandwidth_bytes_s=None, source="/proc/meminfo")
+
+
+def system_ram() -> tuple[int | None, int | None]:
+    """(total, available) bytes from /proc/meminfo, else os.sysconf; None where unknown."""
+    if MEMINFO.exists():
+        fields = {}
+        for line in MEMINFO.read_text().splitlines():
+            key, _, rest = line.partition(":")
+            parts = rest.split()
+            if parts and parts[0].isdigit():
+                fields[key] = int(parts[0]) * 1024  # meminfo counts kB (KiB)
+        return fields.get("MemTotal"), fields.get("MemAvailable")
+    try:
+        page = os.sysconf("SC_PAGE_SIZE")
+        return page * os.sysconf("SC_PHYS_PAGES"), page * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None, None
+
+
+def cuda_devices() -> tuple[Device, ...]:
+    try:
+        import torch  # heavy and optional: only when this machine is asked about
+    except ImportError:
+        return ()
+    if not torch.cuda.is_available():
+        return ()
+    devices = []
+    for index in range(torch.cuda.device_count()):
+        props = torch.cuda.get_device_properties(index)
+        devices.append(Device(id=f"cuda:{index}", name=f"This machine: {props.name} (cuda:{index})", kind="gpu",
+                              memory_bytes=props.total_memory, bandwidth_bytes_s=None, source="torch.cuda"))
+    return tuple(devices)
+
+
+def this_machine() -> LocalHardware:
+    total, available = system_ram()
+    return LocalHardware(ram_total_bytes=total, ram_available_bytes=available, gpus=cuda_devices())

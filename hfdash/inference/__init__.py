@@ -1,0 +1,112 @@
+"""Chat with a model, local (transformers) or hosted (InferenceClient), behind one call.
+
+    for answer in stream_answer(BackendSpec("local"), [Message("user", "Hi")], GenerationParams(),
+                                token=None, stop=stop_event):
+        show(answer.text)           # grows after each text delta
+    answer.status, answer.stats     # the last one is final: done | stopped | incomplete | error
+
+Errors (bad input, a model too large for this machine, HTTP failures) arrive as a final
+`Answer(status="error", error=HfdashError)`, never raised mid-stream. Setting `stop` ends generation
+within one token step and keeps the partial text (status "stopped").
+
+Nothing here imports torch or transformers at import time; the local backend does so on first use.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable, Iterator
+
+from hfdash.errors import BadParameters, HfdashError
+from hfdash.inference.base import (
+    DEVICES,
+    DTYPES,
+    KINDS,
+    ROLES,
+    STATUSES,
+    Answer,
+    AnswerClock,
+    Backend,
+    BackendSpec,
+    GenerationParams,
+    Message,
+    Stats,
+)
+
+EMBEDDED_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+
+# Called while a local model is fetched, converted or loaded: (what is happening, fraction 0..1 or None).
+Progress = Callable[[str, float | None], None]
+
+__all__ = [
+    "DEVICES", "DTYPES", "EMBEDDED_MODEL", "KINDS", "ROLES", "STATUSES", "Answer", "Backend", "BackendSpec",
+    "GenerationParams", "Message", "Progress", "Stats", "backend_for", "check_messages", "preload",
+    "stream_answer",
+]
+
+
+def backend_for(spec: BackendSpec) -> Backend:
+    """The backend object for a spec's kind (declares `can_stream`, `needs_token`)."""
+    if spec.kind == "local":
+        from hfdash.inference.local import LocalBackend
+
+        return LocalBackend()
+    from hfdash.inference.hosted import HostedBackend
+
+    return HostedBackend()
+
+
+def check_messages(messages: list[Message]) -> list[Message]:
+    """Raise BadParameters unless the conversation ends with a non-empty user message."""
+    for message in messages:
+        if message.role not in ROLES:
+            raise BadParameters(f"message role must be one of {', '.join(ROLES)} (got {message.role!r}).")
+    if not messages or messages[-1].role != "user" or not messages[-1].content.strip():
+        raise BadParameters("the prompt is empty: type something to send.")
+    return messages
+
+
+def stream_answer(spec: BackendSpec, messages: list[Message], params: GenerationParams, *,
+                  token: str | None, stop: threading.Event | None = None,
+                  on_progress: Progress | None = None) -> Iterator[Answer]:
+    """Yield the growing Answer after each text delta; the last one is final, with stats.
+
+    `token` is this caller's Hugging Face token (hosted providers and gated local downloads); it is
+    never logged or shown. `on_progress` reports download / conversion / load of a local model.
+    """
+    stop = stop or threading.Event()
+    clock = AnswerClock()
+    last: Answer | None = None
+    try:
+        spec.validate()
+        params.validate()
+        check_messages(messages)
+        for last in backend_for(spec).stream(spec, messages, params, token=token, stop=stop,
+                                             on_progress=on_progress):
+            yield last
+    except HfdashError as err:
+        yield _failed(last, clock, err)
+        return
+    except Exception as exc:  # a library failure we did not foresee: still one clear line, never a traceback
+        from hfdash.errors import from_exception
+
+        yield _failed(last, clock, from_exception(exc, what=spec.label))
+        return
+    if last is None or not last.final:  # a backend must end with a final answer; guard the contract
+        yield _failed(last, clock, HfdashError(f"{spec.label}: the answer ended without a final status."))
+
+
+def _failed(last: Answer | None, clock: AnswerClock, err: HfdashError) -> Answer:
+    if last is not None:  # keep what already streamed
+        clock.text = last.text
+        clock.notices = list(last.notices)
+    return clock.finish("error", error=err)
+
+
+def preload(spec: BackendSpec, *, token: str | None, on_progress: Progress | None = None) -> None:
+    """Fetch, convert and load a local model ahead of the first prompt (raises HfdashError). No-op for hosted."""
+    spec.validate()
+    if spec.kind == "local":
+        from hfdash.inference.local import load_model
+
+        load_model(spec, token=token, on_progress=on_progress)

@@ -1,0 +1,95 @@
+"""'Copy as code': a runnable Python snippet that makes the same call as a playground pane.
+
+Hosted panes get `huggingface_hub.InferenceClient` (provider or base URL), local panes `transformers`.
+A snippet never contains a token: it reads HF_TOKEN from the environment of whoever runs it.
+"""
+
+from __future__ import annotations
+
+import pprint
+from pathlib import PurePath
+
+from hfdash.inference.base import BackendSpec, GenerationParams, Message
+
+
+def code_snippet(spec: BackendSpec, messages: list[Message], params: GenerationParams) -> str:
+    if spec.kind == "local":
+        return _transformers_snippet(spec, messages, params)
+    return _client_snippet(spec, messages, params)
+
+
+def _messages_literal(messages: list[Message]) -> str:
+    return pprint.pformat([m.to_json() for m in messages], width=100, sort_dicts=False)
+
+
+def _kwargs(pairs: list[tuple[str, object]], indent: str) -> str:
+    return "".join(f"\n{indent}{name}={value!r}," for name, value in pairs)
+
+
+def _client_snippet(spec: BackendSpec, messages: list[Message], params: GenerationParams) -> str:
+    if spec.base_url:
+        # A self-hosted server may need no token, so the snippet runs without one.
+        client = f'InferenceClient(base_url={spec.base_url!r}, api_key=os.environ.get("HF_TOKEN"))'
+    else:
+        client = f'InferenceClient(provider={spec.provider or "auto"!r}, api_key=os.environ["HF_TOKEN"])'
+    call: list[tuple[str, object]] = []
+    if spec.model:
+        call.append(("model", spec.model))
+    call += [("max_tokens", params.max_new_tokens), ("temperature", params.temperature), ("top_p", params.top_p)]
+    if params.seed is not None:
+        call.append(("seed", params.seed))
+    if params.stop:
+        call.append(("stop", list(params.stop)))
+    return f"""import os
+
+from huggingface_hub import InferenceClient
+
+client = {client}
+messages = {_messages_literal(messages)}
+stream = client.chat_completion(
+    messages,{_kwargs(call, "    ")}
+    stream=True,
+)
+for chunk in stream:
+    if chunk.choices:
+        print(chunk.choices[0].delta.content or "", end="", flush=True)
+print()
+"""
+
+
+def _transformers_snippet(spec: BackendSpec, messages: list[Message], params: GenerationParams) -> str:
+    from hfdash.inference import EMBEDDED_MODEL
+
+    source = spec.model or EMBEDDED_MODEL
+    gguf = ""
+    if source.endswith(".gguf"):  # transformers reads a GGUF file as (folder, gguf_file=name)
+        path = PurePath(source)
+        source, gguf = str(path.parent), f", gguf_file={path.name!r}"
+    dtype_arg = '"auto"' if spec.dtype == "auto" else f"torch.{spec.dtype}"
+    device = "" if spec.device == "auto" else f".to({spec.device!r})"
+    generate: list[tuple[str, object]] = [("max_new_tokens", params.max_new_tokens)]
+    if params.greedy:
+        generate.append(("do_sample", False))
+    else:
+        generate += [("do_sample", True), ("temperature", params.temperature), ("top_p", params.top_p)]
+    if params.stop:
+        generate.append(("stop_strings", list(params.stop)))
+    seed = f"torch.manual_seed({params.seed})\n" if params.seed is not None else ""
+    return f"""import os
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, TextStreamer
+
+source = {source!r}
+token = os.environ.get("HF_TOKEN")  # only gated models need one
+tokenizer = AutoTokenizer.from_pretrained(source, token=token{gguf})
+model = AutoModelForCausalLM.from_pretrained(source, token=token, dtype={dtype_arg}{gguf}){device}
+messages = {_messages_literal(messages)}
+inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                       return_dict=True).to(model.device)
+{seed}model.generate(
+    **inputs,{_kwargs(generate, "    ")}
+    tokenizer=tokenizer,
+    streamer=TextStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True),
+)
+"""

@@ -1,0 +1,513 @@
+"""The Playground: 1 to 4 panes, each its own backend, model, system prompt and parameters.
+
+State: the pane set-up lives in the URL (`panes=2&p1.kind=local&p2.temperature=0`, or an arrival link
+`?models=a,b[&backend=local]`) and in this session's `st.session_state`; histories and the running
+generation live only in session state (per browser session; the token never leaves it).
+
+Streaming: each pane's `stream_answer` runs in its own worker thread and writes its latest Answer into a
+`Slot`; the script thread polls the slots and redraws one `st.empty()` per pane. Workers never call
+Streamlit. A Stop click reruns the script: its callback sets the slots' stop events first, the new run
+re-attaches to the same slots, sees them end with status "stopped", and files the partial answers.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+import time
+import typing
+from dataclasses import dataclass, field, fields
+from typing import Mapping
+
+import streamlit as st
+
+from hfdash.config import load_settings
+from hfdash.errors import BadParameters, HfdashError
+from hfdash.inference import (DEVICES, DTYPES, EMBEDDED_MODEL, KINDS, Answer, BackendSpec, GenerationParams,
+                              check_messages, stream_answer)
+from hfdash.inference.export import Transcript, Turn, export_json, export_markdown, stats_line
+from hfdash.inference.snippets import code_snippet
+from hfdash.ui.session import call_token
+from hfdash.ui.shortlist import get_shortlist
+
+MAX_PANES = 4
+POLL_S = 0.1
+PANES_KEY, RUN_KEY, SEND_KEY, PROMPT_KEY, VARIANTS_KEY, COUNT_KEY = (
+    "pg_panes", "pg_run", "pg_send", "pg_prompt", "pg_variants", "pg_count")
+VIA_PROVIDERS, VIA_SERVER = "Inference Providers", "Server (base URL)"
+OTHER_SERVER = "Other URL…"
+PLAYGROUND_QUERY_KEYS = ("panes", "variants", "models", "backend")
+_PANE_KEY = re.compile(r"^p(\d+)\.(\w+)$")
+_STATUS_BADGE = {"stopped": ("Stopped", "orange"), "incomplete": ("Incomplete", "orange"),
+                 "error": ("Error", "red")}
+
+
+@dataclass
+class Pane(Transcript):
+    notices: list[str] = field(default_factory=list)  # problems in the URL it came from, until the next send
+    refused: HfdashError | None = None  # why the last send did not start here (e.g. empty prompt)
+
+
+class Slot:
+    """One pane's running generation. Written by its worker thread, read by the script thread."""
+
+    def __init__(self, prompt: str):
+        self.prompt = prompt
+        self.stop = threading.Event()
+        self.answer = Answer()
+        self.progress: tuple[str, float | None] | None = None  # local model fetch / conversion / load
+        self.thread: threading.Thread | None = None
+
+    def start(self, spec: BackendSpec, transcript: Transcript, params: GenerationParams, token: str | None):
+        messages = transcript.messages_for(self.prompt)
+        self.thread = threading.Thread(target=self._work, args=(spec, messages, params, token),
+                                       name="hfdash-pane", daemon=True)
+        self.thread.start()
+
+    def _work(self, spec, messages, params, token) -> None:
+        for answer in stream_answer(spec, messages, params, token=token, stop=self.stop,
+                                    on_progress=self._on_progress):
+            self.answer = answer
+
+    def _on_progress(self, what: str, fraction: float | None) -> None:
+        self.progress = (what, fraction)
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+
+# ---- URL round trip (pure functions: they take and give plain dicts) ----
+
+def parse_stop(text: str) -> tuple[str, ...]:
+    """Comma-separated stop strings; `\\n` and `\\t` stand for a newline and a tab."""
+    parts = (part.strip().replace("\\n", "\n").replace("\\t", "\t") for part in text.split(","))
+    return tuple(part for part in parts if part)
+
+
+def format_stop(stop: tuple[str, ...]) -> str:
+    return ", ".join(s.replace("\n", "\\n").replace("\t", "\\t") for s in stop)
+
+
+def looks_local(model: str) -> bool:
+    return model.endswith(".gguf") or model.startswith(("/", ".", "~"))
+
+
+def pane_for_model(model: str | None, backend: str | None = None) -> Pane:
+    """A pane for an arrival link: hosted (provider auto) for a repo id unless local is asked for."""
+    if not model or backend == "local" or looks_local(model):
+        return Pane(BackendSpec("local", model=model or None))
+    return Pane(BackendSpec("hosted", model=model, provider="auto"))
+
+
+def _choice(values: Mapping[str, str], name: str, allowed: tuple[str, ...], notices: list[str], where: str) -> str:
+    value = values.get(name, allowed[0])
+    if value in allowed:
+        return value
+    notices.append(f"{where}: {name} {value!r} is not one of {', '.join(allowed)}; using {allowed[0]}.")
+    return allowed[0]
+
+
+def _number(values: Mapping[str, str], name: str, kind: type, notices: list[str], where: str):
+    default = getattr(GenerationParams(), name)
+    if name not in values or values[name] == "":
+        return default
+    try:
+        return kind(values[name])
+    except ValueError:
+        notices.append(f"{where}: {name} {values[name]!r} is not a number; using {default}.")
+        return default
+
+
+def _pane_from_query(values: Mapping[str, str], number: int) -> Pane:
+    where, notices = f"URL, pane {number}", []
+    spec = BackendSpec(kind=_choice(values, "kind", KINDS, notices, where),
+                       model=values.get("model") or None, provider=values.get("provider") or None,
+                       base_url=values.get("base_url") or None,
+                       dtype=_choice(values, "dtype", DTYPES, notices, where),
+                       device=_choice(values, "device", DEVICES, notices, where))
+    params = GenerationParams(max_new_tokens=_number(values, "max_new_tokens", int, notices, where),
+                              temperature=_number(values, "temperature", float, notices, where),
+                              top_p=_number(values, "top_p", float, notices, where),
+                              seed=_number(values, "seed", int, notices, where),
+                              stop=parse_stop(values.get("stop", "")))
+    return Pane(spec, system=values.get("system", ""), params=params, notices=notices)
+
+
+def panes_from_query(query: Mapping[str, str]) -> list[Pane]:
+    """Panes from `?models=a,b[&backend=local]`, else from `panes=N&pK.field=...`; one embedded local pane if empty."""
+    if "models" in query:
+        models = [m.strip() for m in query["models"].split(",") if m.strip()]
+        panes = [pane_for_model(m, query.get("backend")) for m in models[:MAX_PANES]] or [pane_for_model(None)]
+        if len(models) > MAX_PANES:
+            panes[0].notices.append(f"{len(models)} models were linked; the Playground shows the first {MAX_PANES}.")
+        return panes
+    by_pane: dict[int, dict[str, str]] = {}
+    for key, value in query.items():
+        match = _PANE_KEY.match(key)
+        if match and 1 <= int(match[1]) <= MAX_PANES:
+            by_pane.setdefault(int(match[1]), {})[match[2]] = value
+    try:
+        count = int(query.get("panes", "0"))
+    except ValueError:
+        count = 0
+    count = min(MAX_PANES, max(count, max(by_pane, default=1), 1))
+    return [_pane_from_query(by_pane.get(n, {}), n) for n in range(1, count + 1)]
+
+
+def pane_query(number: int, pane: Transcript) -> dict[str, str]:
+    """The query keys of one pane: its backend spec and what differs from the default parameters."""
+    out = {f"p{number}.{name}": value for name, value in pane.spec.to_query().items()}
+    if pane.system:
+        out[f"p{number}.system"] = pane.system
+    defaults = GenerationParams()
+    for param in fields(GenerationParams):
+        value = getattr(pane.params, param.name)
+        if value != getattr(defaults, param.name):
+            out[f"p{number}.{param.name}"] = format_stop(value) if param.name == "stop" else str(value)
+    return out
+
+
+def playground_query(panes: list[Transcript], variants: bool) -> dict[str, str]:
+    out = {"panes": str(len(panes))}
+    if variants:
+        out["variants"] = "1"
+    for number, pane in enumerate(panes, start=1):
+        out.update(pane_query(number, pane))
+    return out
+
+
+def _sync_url(panes: list[Pane], variants: bool) -> None:
+    wanted = playground_query(panes, variants)
+    for key in list(st.query_params):
+        if (key in PLAYGROUND_QUERY_KEYS or _PANE_KEY.match(key)) and key not in wanted:
+            del st.query_params[key]
+    for key, value in wanted.items():
+        if st.query_params.get(key) != value:
+            st.query_params[key] = value
+
+
+# ---- session state ----
+
+def _widget_key(index: int, name: str) -> str:
+    return f"pg{index}_{name}"
+
+
+def _forget_pane_widgets(index: int) -> None:
+    prefix = _widget_key(index, "")
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+        del st.session_state[key]
+
+
+def _seed(key: str, value) -> None:
+    """Give a widget its starting value through session state (survives pages switches via the Pane)."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def _stop_run() -> None:
+    for slot in st.session_state.get(RUN_KEY, {}).values():
+        slot.stop.set()
+
+
+def _set_panes(panes: list[Pane]) -> None:
+    _stop_run()
+    st.session_state.pop(RUN_KEY, None)
+    for index in range(MAX_PANES):
+        _forget_pane_widgets(index)
+    st.session_state[PANES_KEY] = panes
+    st.session_state[COUNT_KEY] = len(panes)
+
+
+def _session_panes() -> list[Pane]:
+    """This session's panes: from the URL on arrival (or on an arrival link), then from session state."""
+    if PANES_KEY not in st.session_state or "models" in st.query_params:
+        query = st.query_params.to_dict()
+        _set_panes(panes_from_query(query))
+        st.session_state[VARIANTS_KEY] = query.get("variants") == "1"
+    return st.session_state[PANES_KEY]
+
+
+def _resize(panes: list[Pane], count: int) -> None:
+    """New panes copy the last pane's set-up (same model, other settings is a common comparison)."""
+    while len(panes) < count:
+        last = panes[-1]
+        _forget_pane_widgets(len(panes))
+        panes.append(Pane(last.spec, system=last.system, params=last.params))
+    del panes[count:]
+
+
+def _panes_from_shortlist() -> None:
+    _set_panes([pane_for_model(model) for model in get_shortlist()[:MAX_PANES]])
+
+
+def _clear_history(index: int) -> None:
+    panes = st.session_state[PANES_KEY]
+    if index < len(panes):
+        panes[index].turns.clear()
+        panes[index].refused = None
+
+
+def _request_send() -> None:
+    st.session_state[SEND_KEY] = True
+
+
+# ---- widgets ----
+
+@functools.cache
+def provider_options() -> tuple[str, ...]:
+    from huggingface_hub.inference._providers import PROVIDER_T
+
+    return ("auto", *typing.get_args(PROVIDER_T))
+
+
+def _hosted_setup(index: int, spec: BackendSpec, model: str | None, saved_urls: list[str]) -> BackendSpec:
+    key = functools.partial(_widget_key, index)
+    _seed(key("via"), VIA_SERVER if spec.base_url else VIA_PROVIDERS)
+    via = st.radio("Via", (VIA_PROVIDERS, VIA_SERVER), key=key("via"), horizontal=True)
+    if via == VIA_PROVIDERS:
+        options = provider_options()
+        provider = spec.provider or "auto"
+        _seed(key("provider"), provider if provider in options else "auto")
+        return BackendSpec("hosted", model=model,
+                           provider=st.selectbox("Provider", options, key=key("provider")))
+    _seed(key("server"), spec.base_url if spec.base_url in saved_urls else OTHER_SERVER)
+    server = st.selectbox("Server", (*saved_urls, OTHER_SERVER), key=key("server"),
+                          help="Saved servers come from the Settings page.")
+    if server == OTHER_SERVER:
+        _seed(key("base_url"), spec.base_url or "")
+        server = st.text_input("Base URL", key=key("base_url"), placeholder="http://127.0.0.1:8000/v1").strip()
+    # An empty URL is kept as "" (not None) so the pane can say it is missing.
+    return BackendSpec("hosted", model=model, base_url=server)
+
+
+def _params_setup(index: int, params: GenerationParams) -> GenerationParams:
+    key = functools.partial(_widget_key, index)
+    for name, value in (("max_new_tokens", params.max_new_tokens), ("temperature", float(params.temperature)),
+                        ("top_p", float(params.top_p)), ("seed", params.seed), ("stop", format_stop(params.stop))):
+        _seed(key(name), value)
+    first, second, third = st.columns(3)
+    max_new_tokens = first.number_input("Max new tokens", step=1, key=key("max_new_tokens"))
+    temperature = second.number_input("Temperature", step=0.1, format="%.2f", key=key("temperature"),
+                                      help="0 = greedy (deterministic).")
+    top_p = third.number_input("top_p", step=0.05, format="%.2f", key=key("top_p"))
+    first, second = st.columns([1, 2])
+    seed = first.number_input("Seed", step=1, key=key("seed"), placeholder="none")
+    stop = second.text_input("Stop strings", key=key("stop"), placeholder="e.g. \\n\\n, END",
+                             help="Comma-separated; \\n is a newline. At most 4.")
+    return GenerationParams(max_new_tokens=int(max_new_tokens), temperature=temperature, top_p=top_p,
+                            seed=None if seed is None else int(seed), stop=parse_stop(stop))
+
+
+def _setup_problem(spec: BackendSpec, params: GenerationParams) -> HfdashError | None:
+    if spec.kind == "hosted" and spec.base_url == "":
+        return BadParameters("type the server's base URL, or pick a saved server.")
+    try:
+        spec.validate()
+        params.validate()
+    except HfdashError as err:
+        return err
+    return None
+
+
+def _pane_setup(index: int, pane: Pane, saved_urls: list[str]) -> HfdashError | None:
+    """Draw the pane's set-up widgets, copy their values into the pane; return what stops it sending."""
+    key = functools.partial(_widget_key, index)
+    st.subheader(f"Pane {index + 1}")
+    with st.expander(pane.spec.label, expanded=True):
+        _seed(key("kind"), pane.spec.kind)
+        kind = st.radio("Backend", KINDS, key=key("kind"), horizontal=True,
+                        format_func={"local": "Local (transformers)", "hosted": "Hosted"}.get)
+        _seed(key("model"), pane.spec.model or "")
+        model = st.text_input(
+            "Model", key=key("model"),
+            placeholder=f"{EMBEDDED_MODEL} (embedded)" if kind == "local" else "repo id, e.g. Qwen/Qwen2.5-7B-Instruct",
+            help="Local: a Hub repo id, a local folder or a .gguf file; empty = the embedded model. "
+                 "Hosted: a Hub repo id (optional with a server that serves one model).",
+        ).strip() or None
+        if kind == "local":
+            _seed(key("dtype"), pane.spec.dtype)
+            _seed(key("device"), pane.spec.device)
+            left, right = st.columns(2)
+            pane.spec = BackendSpec("local", model=model, dtype=left.selectbox("dtype", DTYPES, key=key("dtype")),
+                                    device=right.selectbox("Device", DEVICES, key=key("device")))
+        else:
+            pane.spec = _hosted_setup(index, pane.spec, model, saved_urls)
+        _seed(key("system"), pane.system)
+        pane.system = st.text_area("System prompt", key=key("system"), height=68)
+        pane.params = _params_setup(index, pane.params)
+    problem = _setup_problem(pane.spec, pane.params)
+    if problem is not None:
+        st.warning(f"**{problem.title}**: {problem.user_message()}")
+    for notice in pane.notices:
+        st.warning(notice)
+    return problem
+
+
+def _answer_view(answer: Answer, progress: tuple[str, float | None] | None = None) -> None:
+    if progress is not None and not answer.final and not answer.text:
+        what, fraction = progress
+        st.progress(fraction or 0.0, text=what)
+    if answer.text:
+        st.markdown(answer.text)
+    elif not answer.final:
+        st.caption("Generating…")
+    for notice in answer.notices:
+        st.info(notice)
+    if answer.status in _STATUS_BADGE:
+        label, color = _STATUS_BADGE[answer.status]
+        st.badge(label, color=color)
+    if answer.error is not None:
+        st.error(f"**{answer.error.title}**: {answer.error.user_message()}")
+    if answer.stats is not None:
+        st.caption(stats_line(answer.stats))
+
+
+def _turn_view(prompt: str, answer: Answer | None = None):
+    """Draw one exchange; with no answer yet, return the placeholder the streaming loop fills."""
+    with st.chat_message("user"):
+        st.markdown(prompt)
+    with st.chat_message("assistant"):
+        if answer is None:
+            return st.empty()
+        _answer_view(answer)
+    return None
+
+
+def _snippet_messages(pane: Pane, typed: str):
+    """What 'Copy as code' reproduces: the next send if a prompt is typed, else the last call."""
+    if typed.strip():
+        return pane.messages_for(typed)
+    messages = pane.history()
+    if messages and messages[-1].role == "assistant":
+        return messages[:-1]
+    return [*messages, *pane.messages_for("Hello!")[len(messages):]]
+
+
+def _prompt_for(index: int, variants: bool) -> str:
+    return st.session_state.get(_widget_key(index, "prompt") if variants else PROMPT_KEY, "") or ""
+
+
+# ---- the run ----
+
+def _start_run(panes: list[Pane], problems: list[HfdashError | None], variants: bool) -> None:
+    """Start one worker per pane that can send; panes that cannot say why. Clears the sent prompts."""
+    token = call_token()
+    run: dict[int, Slot] = {}
+    for index, pane in enumerate(panes):
+        prompt = _prompt_for(index, variants)
+        pane.notices.clear()
+        pane.refused = problems[index]
+        if pane.refused is None:
+            try:
+                check_messages(pane.messages_for(prompt))
+            except HfdashError as err:
+                pane.refused = err
+        if pane.refused is None:
+            run[index] = Slot(prompt)
+            run[index].start(pane.spec, pane, pane.params, token)
+    if run:
+        st.session_state[RUN_KEY] = run
+        if variants:
+            for index in run:
+                st.session_state[_widget_key(index, "prompt")] = ""
+        elif len(run) == len(panes):  # a refused pane keeps the shared prompt for another try
+            st.session_state[PROMPT_KEY] = ""
+
+
+def _follow_run(run: dict[int, Slot], boxes: dict, panes: list[Pane]) -> None:
+    """Redraw each pane's live answer until every worker has finished, then file the answers."""
+    shown: dict[int, tuple] = {}
+    # Reading session state each round is also where Streamlit lets a rerun (a Stop click) interrupt
+    # this loop, even while no pane has anything new to draw.
+    while st.session_state.get(RUN_KEY) is run:
+        finished = not any(slot.running for slot in run.values())
+        for index, slot in run.items():
+            seen = (slot.answer, slot.progress)
+            if index in boxes and shown.get(index) != seen:
+                shown[index] = seen
+                with boxes[index].container():
+                    _answer_view(slot.answer, slot.progress)
+        if finished:
+            break
+        time.sleep(POLL_S)
+    else:
+        return
+    # No Streamlit call between filing and forgetting the run: a rerun cannot interrupt it half-way.
+    for index, slot in run.items():
+        if index < len(panes):
+            panes[index].turns.append(Turn(slot.prompt, slot.answer))
+    del st.session_state[RUN_KEY]
+    st.rerun()
+
+
+# ---- the page ----
+
+def _toolbar(panes: list[Pane]) -> bool:
+    left, middle, right = st.columns([2, 2, 3])
+    _seed(COUNT_KEY, len(panes))
+    count = left.radio("Panes", range(1, MAX_PANES + 1), key=COUNT_KEY, horizontal=True)
+    _resize(panes, count)
+    _seed(VARIANTS_KEY, False)
+    variants = middle.toggle("A different prompt per pane", key=VARIANTS_KEY)
+    shortlist = get_shortlist()
+    if shortlist:
+        right.button(f"Panes from the shortlist ({min(len(shortlist), MAX_PANES)})", on_click=_panes_from_shortlist,
+                     help="One hosted pane per shortlisted model.")
+    return variants
+
+
+def _controls(panes: list[Pane], variants: bool, running: bool) -> None:
+    if not variants:
+        st.text_area("Prompt", key=PROMPT_KEY, height=100, placeholder="Sent to every pane.")
+    send, stop, as_json, as_markdown = st.columns([1, 1, 1.4, 1.4])
+    send.button("Send", type="primary", on_click=_request_send, disabled=running, width="stretch")
+    stop.button("Stop", on_click=_stop_run, disabled=not running, width="stretch")
+    as_json.download_button("Export JSON", export_json(panes), file_name="playground.json",
+                            mime="application/json", on_click="ignore", width="stretch")
+    as_markdown.download_button("Export Markdown", export_markdown(panes), file_name="playground.md",
+                                mime="text/markdown", on_click="ignore", width="stretch")
+
+
+def _pane_body(index: int, pane: Pane, slot: Slot | None, variants: bool):
+    """History, the live exchange, the pane's own prompt, 'Copy as code'; returns the live placeholder."""
+    if pane.refused is not None:
+        st.error(f"**{pane.refused.title}**: {pane.refused.user_message()}")
+    for turn in pane.turns:
+        _turn_view(turn.prompt, turn.answer)
+    box = _turn_view(slot.prompt) if slot is not None else None
+    if variants:
+        st.text_area(f"Prompt for pane {index + 1}", key=_widget_key(index, "prompt"), height=80)
+    with st.expander("Copy as code"):
+        st.code(code_snippet(pane.spec, _snippet_messages(pane, _prompt_for(index, variants)), pane.params),
+                language="python")
+    st.button("Clear history", key=_widget_key(index, "clear"), on_click=_clear_history, args=(index,),
+              disabled=not pane.turns or slot is not None)
+    return box
+
+
+def render_playground() -> None:
+    panes = _session_panes()
+    variants = _toolbar(panes)
+    controls = st.container()
+    saved_urls = list(load_settings().base_urls)
+    columns = st.columns(len(panes))
+    problems = []
+    for index, (column, pane) in enumerate(zip(columns, panes)):
+        with column:
+            problems.append(_pane_setup(index, pane, saved_urls))
+    if st.session_state.pop(SEND_KEY, False) and RUN_KEY not in st.session_state:
+        _start_run(panes, problems, variants)
+    run: dict[int, Slot] = st.session_state.get(RUN_KEY, {})
+    with controls:
+        _controls(panes, variants, running=bool(run))
+    boxes = {}
+    for index, (column, pane) in enumerate(zip(columns, panes)):
+        with column:
+            box = _pane_body(index, pane, run.get(index), variants)
+            if box is not None:
+                boxes[index] = box
+    _sync_url(panes, variants)
+    if run:
+        _follow_run(run, boxes, panes)

@@ -1,0 +1,206 @@
+"""The Browse page, Home and the shortlist driven by AppTest: widgets in, what the user reads out.
+
+Expected rows come from the catalog service over the shipped snapshot; each test also checks the rows
+against the filter itself, so a page that shows the service's rows for the wrong query fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from hfdash import catalog
+from hfdash.catalog.records import ModelQuery, Sort
+
+REPO = Path(__file__).resolve().parents[1]
+HUB = "https://huggingface.co/"
+WITH_OFFERS = "Qwen/Qwen2.5-7B-Instruct"  # in the snapshot with litellm-catalog providers and prices
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def open_page(page: str = "pages/1_Browse.py", **params: str) -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    if page != "app.py":
+        at.switch_page(page)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def shown_ids(at: AppTest) -> list[str]:
+    return [url.removeprefix(HUB) for url in at.dataframe(key="browse_table").value["Model"]]
+
+
+def snapshot_ids(**query) -> list[str]:
+    return [r.id for r in catalog.search(ModelQuery(**query), source="snapshot").records]
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def test_filters_set_in_widgets_show_matching_rows_and_go_to_the_url(offline):
+    at = open_page(source="snapshot")
+    assert not at.exception
+    at.selectbox(key="browse_task").set_value("text-generation")
+    at.select_slider[0].set_range(10**9, 10 * 10**9)
+    at.number_input(key="browse_min_likes").set_value(100)
+    at.run()
+
+    assert not at.exception
+    table = at.dataframe(key="browse_table").value
+    assert len(table) == 20
+    assert set(table["Task"]) == {"text-generation"}
+    assert table["Parameters"].between(10**9, 10 * 10**9).all()
+    assert (table["Likes"] >= 100).all()
+    assert shown_ids(at) == snapshot_ids(task="text-generation", min_params=10**9, max_params=10 * 10**9,
+                                         min_likes=100)
+    assert "from **the offline snapshot**" in texts(at.markdown)
+    assert {k: at.query_params[k] for k in ("task", "min_params", "max_params", "min_likes", "source")} == {
+        "task": "text-generation", "min_params": "1B", "max_params": "10B", "min_likes": "100",
+        "source": "snapshot"}
+
+
+def test_query_string_prefills_every_filter(offline):
+    at = open_page(query="qwen", task="text-generation", min_params="1.5B", max_params="8B", provider="any",
+                   min_likes="50", created_after="2024-06-01", sort="likes", limit="5", source="snapshot")
+    assert not at.exception and not at.warning
+    assert at.text_input(key="browse_text").value == "qwen"
+    assert at.selectbox(key="browse_task").value == "text-generation"
+    assert at.select_slider[0].value == (1_500_000_000, 8 * 10**9)  # off the slider's stops, kept
+    assert at.selectbox(key="browse_provider").value == "any"
+    assert at.number_input(key="browse_min_likes").value == 50
+    assert at.date_input(key="browse_created_after").value == dt.date(2024, 6, 1)
+    assert at.selectbox(key="browse_sort").value == "likes"
+    assert at.number_input(key="browse_limit").value == 5
+    assert at.radio(key="browse_source").value == "snapshot"
+
+    ids = shown_ids(at)
+    assert 0 < len(ids) <= 5 and all("qwen" in i.lower() for i in ids)
+    likes = list(at.dataframe(key="browse_table").value["Likes"])
+    assert likes == sorted(likes, reverse=True)
+    assert ids == snapshot_ids(text="qwen", task="text-generation", min_params=1_500_000_000, max_params=8 * 10**9,
+                               provider="any", min_likes=50, created_after=dt.date(2024, 6, 1), sort=Sort.LIKES,
+                               limit=5)
+
+
+def test_min_above_max_says_so_and_keeps_the_link(offline):
+    at = open_page(min_params="10B", max_params="1B", source="snapshot")
+    assert not at.exception
+    assert "larger than max parameters" in texts(at.error)
+    assert not at.dataframe
+    assert at.query_params["min_params"] == "10B" and at.query_params["max_params"] == "1B"
+
+
+def test_unusable_link_values_are_named_and_the_rest_still_searches(offline):
+    at = open_page(min_likes="lots", task="not-a-task", min_downloads="1000", source="snapshot")
+    assert not at.exception
+    warnings = texts(at.warning)
+    assert "min_likes: 'lots' is not a whole number" in warnings
+    assert "unknown task 'not-a-task'" in warnings and "text-generation" in warnings
+    assert shown_ids(at) == snapshot_ids(min_downloads=1000)
+
+
+def test_empty_results_name_the_filter_to_loosen(offline):
+    at = open_page(task="text-generation", min_likes="100000000", source="snapshot")
+    assert not at.exception and not at.dataframe
+    warning = texts(at.warning)
+    assert "No models match" in warning and "**min likes**" in warning and "**task**" not in warning
+
+
+def test_detail_panel_links_carry_the_model_and_add_to_shortlist(offline):
+    at = open_page(model=WITH_OFFERS, source="snapshot", task="text-generation")
+    assert not at.exception
+    assert WITH_OFFERS in texts(at.subheader)
+    links = {link.value: link.proto.query_string for link in at.main.get("page_link")}
+    assert links["Check hardware fit"] == "models=Qwen%2FQwen2.5-7B-Instruct"
+    assert links["Try in playground"] == "models=Qwen%2FQwen2.5-7B-Instruct"
+    offers = at.dataframe[-1].value
+    assert {"deepinfra", "together"} <= set(offers["Provider"])
+    assert set(offers["Source"]) == {"litellm catalog"}
+    assert offers["Input $/1M tokens"].notna().all()
+
+    at.button(key="browse_shortlist_toggle").click().run()
+    assert not at.exception
+    assert at.query_params["shortlist"] == WITH_OFFERS
+    assert WITH_OFFERS in texts(at.sidebar.markdown)
+    sidebar_links = {link.value: link.proto.query_string for link in at.sidebar.get("page_link")}
+    assert sidebar_links["Compare fit"] == "shortlist=Qwen%2FQwen2.5-7B-Instruct&models=Qwen%2FQwen2.5-7B-Instruct"
+    assert "models=Qwen%2FQwen2.5-7B-Instruct" in sidebar_links["Try side by side"]
+    # Page links from the detail panel now carry the shortlist too, so it survives navigation.
+    links = {link.value: link.proto.query_string for link in at.main.get("page_link")}
+    assert links["Check hardware fit"].startswith("shortlist=Qwen%2FQwen2.5-7B-Instruct&")
+    assert at.button(key="browse_shortlist_toggle").label == "Remove from shortlist"
+
+
+def test_chart_view_plots_the_same_results_on_log_axes(offline):
+    at = open_page(view="chart", task="text-generation", min_likes="1000", source="snapshot")
+    assert not at.exception
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    spec = json.loads(charts[0].proto.spec)
+    assert spec["layout"]["xaxis"]["type"] == "log" and spec["layout"]["yaxis"]["type"] == "log"
+    plotted = {point[0] for trace in spec["data"] for point in trace["customdata"]}
+    assert plotted == set(snapshot_ids(task="text-generation", min_likes=1000))
+    at.radio(key="browse_y").set_value("likes").run()
+    assert at.query_params["y"] == "likes"
+    assert json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["yaxis"]["title"]["text"] == "Likes"
+
+
+def test_live_hub_answers_when_it_is_up(hub):
+    at = open_page(task="text-generation", min_likes="1000", source="hub")
+    assert not at.exception and not at.error
+    assert "from **the live Hub**" in texts(at.markdown)
+    assert shown_ids(at) == snapshot_ids(task="text-generation", min_likes=1000)
+
+
+def test_hub_error_is_a_message_while_the_snapshot_keeps_serving(hub):
+    hub.fail(r"^/api/models", 503, times=100)
+    at = open_page(task="text-generation", source="hub")
+    assert not at.exception
+    assert "The Hub did not answer" in texts(at.error) and "503" in texts(at.error)
+    assert "from **the offline snapshot**" in texts(at.markdown)
+    assert shown_ids(at) == snapshot_ids(task="text-generation")
+
+
+def test_home_says_which_source_answers_and_describes_the_snapshot(offline):
+    at = open_page("app.py")
+    assert not at.exception
+    page = texts(at.markdown)
+    info = catalog.snapshot_info()
+    assert f"{info.rows:,} models" in page and info.date.isoformat() in page
+    assert "answered by the offline snapshot" in page
+    assert "HF_HUB_OFFLINE" in texts(at.info)
+    assert [link.value for link in at.main.get("page_link")] == ["Browse", "Hardware fit", "Playground", "Settings"]
+
+
+def test_shortlist_from_the_url_is_in_the_sidebar_of_every_page_and_in_its_links(offline):
+    ids = [WITH_OFFERS, "Qwen/Qwen3-8B"]
+    at = open_page("pages/4_Settings.py", shortlist=",".join(ids))
+    assert not at.exception
+    assert "Shortlist (2)" in texts(at.sidebar.subheader)
+    links = {link.value: link.proto.query_string for link in at.sidebar.get("page_link")}
+    assert links["Compare fit"].endswith("models=Qwen%2FQwen2.5-7B-Instruct%2CQwen%2FQwen3-8B")
+
+    at.sidebar.button(key=f"shortlist_remove:{WITH_OFFERS}").click().run()
+    assert at.query_params["shortlist"] == "Qwen/Qwen3-8B"
+    assert "Shortlist (1)" in texts(at.sidebar.subheader)
+    at.sidebar.button(key="shortlist_clear").click().run()
+    assert "shortlist" not in at.query_params
+    assert "Shortlist (0)" in texts(at.sidebar.subheader)

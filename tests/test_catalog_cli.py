@@ -1,0 +1,128 @@
+"""The CLI contract (issue 2, item 6), run as a user runs it: `python -m hfdash search ...` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pyarrow.parquet as pq
+import pytest
+
+from hfdash import catalog
+from hfdash.catalog import snapshot
+from hfdash.catalog.records import ModelQuery, Sort
+from hfdash.units import parse_count
+
+CONTRACT_KEYS = {"id", "task", "params", "likes", "downloads", "created_at", "providers"}
+
+
+def hfdash(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hfdash", *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})})
+
+
+def test_json_output_is_the_contract_shape_and_says_the_source():
+    done = hfdash("search", "--query", "qwen", "--min-params", "1.5B", "--max-params", "8e9", "--provider", "any",
+                  "--sort", "likes", "--limit", "3", "--source", "snapshot", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    expected = catalog.search(ModelQuery(text="qwen", min_params=1_500_000_000, max_params=8_000_000_000,
+                                         provider="any", sort=Sort.LIKES, limit=3), source="snapshot")
+    assert [row["id"] for row in rows] == [r.id for r in expected.records]
+    assert all(CONTRACT_KEYS <= row.keys() for row in rows)
+    first = rows[0]
+    assert first["id"] == "Qwen/Qwen2.5-7B-Instruct" and first["created_at"] == "2024-09-16"
+    assert isinstance(first["params"], int) and "together" in first["providers"]
+    assert "source: the offline snapshot" in done.stderr and "snapshot date 2026-10-05" in done.stderr
+
+
+def test_table_output_is_readable_and_says_the_source():
+    done = hfdash("search", "--task", "text-to-speech", "--sort", "trending", "--limit", "2", "--source", "snapshot")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["id", "task", "params", "likes", "downloads", "created", "providers"]
+    assert len([line for line in lines if "text-to-speech" in line]) == 2
+    assert "source: the offline snapshot · snapshot date 2026-10-05" in done.stdout
+    assert "notice: The snapshot has no trending score" in done.stdout
+
+
+def test_live_hub_through_the_cli_gives_the_snapshots_ids(hub):
+    args = ("search", "--query", "llama", "--min-downloads", "10000", "--created-after", "2025-01-01",
+            "--limit", "5", "--json")
+    live = hfdash(*args, "--source", "hub", env={"HF_ENDPOINT": hub.url})
+    offline = hfdash(*args, "--source", "snapshot")
+    assert live.returncode == 0, live.stderr
+    assert "source: the live Hub" in live.stderr
+    assert [r["id"] for r in json.loads(live.stdout)] == [r["id"] for r in json.loads(offline.stdout)]
+
+
+def test_auto_falls_back_when_the_hub_is_down_and_says_why(hub):
+    url = hub.url
+    hub.stop()
+    done = hfdash("search", "--limit", "1", "--json", env={"HF_ENDPOINT": url})
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)) == 1
+    assert "source: the offline snapshot" in done.stderr and "could not connect" in done.stderr
+
+
+@pytest.mark.parametrize("args, words", [
+    (("--min-params", "lots"), "argument --min-params: not a parameter count: 'lots'"),
+    (("--sort", "stars"), "argument --sort: invalid choice: 'stars'"),
+    (("--created-after", "2024-13-01"), "not a date in YYYY-MM-DD form"),
+    (("--limit", "0"), "argument --limit: must be at least 1"),
+    (("--min-likes", "-3"), "argument --min-likes: cannot be negative"),
+    (("--source", "cloud"), "argument --source: invalid choice"),
+    (("--colour",), "unrecognized arguments: --colour"),
+    (("--min-params", "8B", "--max-params", "1B"), "min parameters (8,000,000,000) is larger than max parameters"),
+    (("--task", "text-gen"), "Unknown task 'text-gen'. Valid tasks:"),
+    (("--provider", "togetherai"), "Unknown provider 'togetherai'. Valid providers: any,"),
+])
+def test_bad_flags_and_values_give_one_line_and_exit_2(args, words):
+    done = hfdash("search", "--source", "snapshot", *args)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1 and words in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_unknown_task_and_provider_list_the_valid_ones():
+    task = hfdash("search", "--task", "chat", "--source", "snapshot").stderr
+    assert "text-generation" in task and "image-text-to-text" in task
+    provider = hfdash("search", "--provider", "nope", "--source", "snapshot").stderr
+    assert all(name in provider for name in ("together", "fireworks-ai", "deepinfra", "featherless-ai"))
+
+
+def test_missing_snapshot_offline_names_the_file_and_the_rebuild(tmp_path):
+    missing = tmp_path / "gone.parquet"
+    done = hfdash("search", "--source", "snapshot", env={"HFDASH_SNAPSHOT": str(missing)})
+    assert done.returncode == 2
+    assert str(missing) in done.stderr and "make snapshot" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("text, count", [("135M", 135_000_000), ("1.5B", 1_500_000_000), ("7e9", 7_000_000_000),
+                                         ("2T", 2_000_000_000_000), ("350", 350), ("0.5b", 500_000_000)])
+def test_parameter_counts_parse_in_human_units(text, count):
+    assert parse_count(text) == count
+
+
+def test_snapshot_refresh_writes_the_same_format_from_the_live_hub(hub, tmp_path):
+    out = tmp_path / "fresh.parquet"
+    done = hfdash("snapshot", "--out", str(out), "--limit", "25", "--task", "text-generation",
+                  env={"HF_ENDPOINT": hub.url})
+    assert done.returncode == 0, done.stderr
+    assert "25/25" in done.stderr  # the progress bar
+    loaded = snapshot.load(out)
+    assert loaded.size == 25 and loaded.info.sources["hub"] == hub.url
+    assert pq.read_schema(out).remove_metadata() == snapshot.SCHEMA
+    top = catalog.search(ModelQuery(task="text-generation", sort=Sort.DOWNLOADS, limit=25), source="snapshot")
+    assert sorted(loaded.table["id"].to_pylist()) == sorted(r.id for r in top.records)
+    # The app and the CLI can be pointed at it.
+    again = hfdash("search", "--source", "snapshot", "--limit", "25", "--json", env={"HFDASH_SNAPSHOT": str(out)})
+    assert len(json.loads(again.stdout)) == 25 and f"snapshot date {loaded.info.date}" in again.stderr
+
+
+def test_snapshot_refresh_with_bad_task_exits_2():
+    done = hfdash("snapshot", "--out", "x.parquet", "--task", "nonsense")
+    assert done.returncode == 2 and "Valid tasks" in done.stderr

@@ -1,0 +1,167 @@
+"""The live source: the real HfApi over HTTP against the loopback Hub (seeded with the snapshot's real records)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from huggingface_hub import HfApi
+
+from hfdash import catalog
+from hfdash.catalog import hub as live
+from hfdash.catalog.records import ModelQuery, ModelRecord, Sort
+from hfdash.errors import InvalidToken, NotFound, RateLimited, Timeout, Unavailable
+from tests.support.hub_models import hub_json, model_extra
+
+TODAY = dt.date(2026, 10, 5)
+
+# Queries whose filters and sorts both sources can serve.
+SHARED_QUERIES = [
+    ModelQuery(text="qwen", task="text-generation", min_params=1_000_000_000, max_params=8_000_000_000,
+               sort=Sort.LIKES, limit=10),
+    ModelQuery(provider="any", sort=Sort.DOWNLOADS, limit=30),
+    ModelQuery(provider="together", min_likes=100, sort=Sort.CREATED, limit=10),
+    ModelQuery(text="llama", min_downloads=10_000, created_after=dt.date(2025, 1, 1), sort=Sort.DOWNLOADS, limit=15),
+    ModelQuery(task="text-to-speech", created_within_days=120, sort=Sort.LIKES, limit=5),
+    ModelQuery(max_params=200_000_000, min_likes=300, sort=Sort.LIKES, limit=50),
+]
+
+
+@pytest.mark.parametrize("query", SHARED_QUERIES, ids=lambda q: f"sort={q.sort.value}")
+def test_both_sources_give_the_same_ids(hub, query):
+    from_hub = catalog.search(query, source="hub", today=TODAY)
+    from_snapshot = catalog.search(query, source="snapshot", today=TODAY)
+    assert from_hub.source == "hub" and from_snapshot.source == "snapshot"
+    assert from_snapshot.records, "a comparison of two empty lists proves nothing"
+    assert [r.id for r in from_hub.records] == [r.id for r in from_snapshot.records]
+    assert from_hub.snapshot_date == dt.date(2026, 10, 5)  # the page shows it whichever source answered
+
+
+def test_server_side_filters_travel_as_hub_query_parameters(hub):
+    catalog.search(ModelQuery(text="qwen", task="text-generation", library="transformers", min_params=135_000_000,
+                              max_params=7_000_000_000, provider="any", gated=False, sort=Sort.TRENDING, limit=3),
+                   source="hub", today=TODAY)
+    listing = [r for r in hub.requests if r.path == "/api/models" and r.arg("limit") != "1"][-1]
+    assert listing.arg("search") == "qwen" and listing.arg("pipeline_tag") == "text-generation"
+    assert listing.arg("filter") == "transformers" and listing.arg("num_parameters") == "min:135000000,max:7000000000"
+    assert listing.arg("inference_provider") == "all" and listing.arg("gated").lower() == "false"
+    assert listing.arg("sort") == "trendingScore" and listing.arg("limit") == "3"
+    expanded = listing.query.get("expand", []) + listing.query.get("expand[]", [])
+    assert {"downloads", "likes", "createdAt", "safetensors", "inferenceProviderMapping", "gated"} <= set(expanded)
+
+
+def test_client_side_filters_follow_link_pages_and_stop_at_limit(hub):
+    hub.models_page_size = 200
+    query = ModelQuery(min_likes=500, sort=Sort.CREATED, limit=12)  # the 12th match is the ~1,460th newest
+    result = catalog.search(query, source="hub", today=TODAY)
+    pages = [r for r in hub.requests if r.path == "/api/models" and r.arg("limit") != "1"]
+    assert len(pages) >= 2 and pages[1].arg("cursor") == "200"  # followed the Link header
+    assert len(result.records) == 12 and all(r.likes >= 500 for r in result.records)
+    assert [r.id for r in result.records] == [r.id for r in catalog.search(query, source="snapshot").records]
+    assert len(pages) == 8  # stopped at the page holding the 12th match instead of reading all 85
+
+
+def test_page_cap_is_stated(hub, monkeypatch):
+    monkeypatch.setattr(live, "SCAN_CAP", 100)
+    result = catalog.search(ModelQuery(min_likes=5000, sort=Sort.CREATED, limit=20), source="hub", today=TODAY)
+    assert len(result.records) < 20
+    assert any("checked the first 100 models" in n for n in result.notices)
+
+
+def test_live_records_carry_hub_only_facts(hub):
+    hub.models = [hub_json(ModelRecord(
+        id="acme/Live-1B", task="text-generation", library="transformers", params=1_200_000_000, likes=3,
+        downloads=40, created_at=dt.date(2026, 1, 2), last_modified=dt.date(2026, 3, 4), trending=12.5, gated=True,
+        license="apache-2.0", providers=("together",), dtype_params={"BF16": 1_200_000_000}))]
+    result = catalog.search(ModelQuery(updated_after=dt.date(2026, 3, 1), gated=True, library="transformers",
+                                       sort=Sort.TRENDING), source="hub", today=TODAY)
+    assert result.notices == []
+    (record,) = result.records
+    assert (record.last_modified, record.trending, record.gated, record.library) == (dt.date(2026, 3, 4), 12.5,
+                                                                                      True, "transformers")
+    assert record.providers == ("together",) and record.offers[0].source == "hub"
+    assert record.license == "apache-2.0" and record.dtype_params == {"BF16": 1_200_000_000}
+
+
+def test_only_expanded_fields_come_back(hub):
+    (info,) = HfApi(endpoint=hub.url).list_models(search="Qwen2.5-7B-Instruct", expand=["likes"], limit=1,
+                                                  token=False)
+    assert info.likes is not None and info.downloads is None and info.safetensors is None
+
+
+def test_get_model_reads_model_info_with_config(hub):
+    model_extra(hub)["Qwen/Qwen2.5-7B-Instruct"] = {"config": {"model_type": "qwen2", "architectures": ["Qwen2ForCausalLM"],
+                                                               "num_hidden_layers": 28, "num_attention_heads": 28,
+                                                               "num_key_value_heads": 4, "hidden_size": 3584,
+                                                               "max_position_embeddings": 32768}}
+    record = catalog.get_model("qwen/qwen2.5-7b-instruct", source="hub")
+    assert record.id == "Qwen/Qwen2.5-7B-Instruct" and record.params == 7_615_616_512
+    assert record.config.num_key_value_heads == 4 and record.config.context_length == 32768
+    assert set(record.providers) >= {"deepinfra", "together"}
+    with pytest.raises(NotFound):
+        catalog.get_model("nobody/nothing", source="hub")
+    with pytest.raises(NotFound):  # the Hub said so: auto must not answer from the snapshot instead
+        catalog.get_model("nobody/nothing")
+
+
+def test_token_is_sent_only_when_given(hub, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", "hf_ambient_should_not_be_read")
+    catalog.search(ModelQuery(limit=1), source="hub")
+    catalog.search(ModelQuery(limit=1), source="hub", token="hf_given")
+    auths = hub.authorizations(r"^/api/models$")
+    half = len(auths) // 2
+    assert set(auths[:half]) == {None} and set(auths[half:]) == {"Bearer hf_given"}
+
+
+@pytest.mark.parametrize("status, headers, error, words", [
+    (401, {}, InvalidToken, "token was refused"),
+    (429, {"retry-after": "30"}, RateLimited, "Retry in 30 s"),
+    (503, {}, Unavailable, "unavailable"),
+    (500, {}, Unavailable, "unavailable"),
+])
+def test_hub_errors_are_typed_and_auto_falls_back(hub, status, headers, error, words):
+    hub.fail(r"^/api/models$", status, headers=headers)
+    with pytest.raises(error) as caught:
+        catalog.search(ModelQuery(limit=3), source="hub")
+    assert words in caught.value.user_message()
+    if status == 429:
+        assert caught.value.retry_after == 30
+    hub.fail(r"^/api/models$", status, headers=headers)
+    result = catalog.search(ModelQuery(limit=3))
+    assert result.source == "snapshot" and len(result.records) == 3
+    assert "offline snapshot" in result.notices[0] and words in result.notices[0]
+
+
+def test_invalid_token_is_refused_by_the_hub(hub):
+    hub.users["hf_valid"] = {"name": "someone"}
+    with pytest.raises(InvalidToken):
+        catalog.search(ModelQuery(limit=1), source="hub", token="hf_wrong")
+    assert catalog.search(ModelQuery(limit=1), source="hub", token="hf_valid").source == "hub"
+
+
+def test_a_hub_that_hangs_times_out_and_auto_falls_back(hub, monkeypatch):
+    monkeypatch.setenv("HFDASH_HUB_TIMEOUT", "0.5")
+    hub.hang(r"^/api/models$", 2.0)
+    with pytest.raises(Timeout):
+        catalog.search(ModelQuery(limit=3), source="hub")
+    hub.hang(r"^/api/models$", 2.0)
+    result = catalog.search(ModelQuery(limit=3))
+    assert result.source == "snapshot" and "no answer in time" in result.notices[0]
+
+
+def test_a_hub_that_is_down_falls_back(hub):
+    hub.stop()
+    with pytest.raises(Unavailable, match="could not connect"):
+        catalog.search(ModelQuery(limit=3), source="hub")
+    result = catalog.search(ModelQuery(limit=3))
+    assert result.source == "snapshot" and "could not connect" in result.notices[0]
+    assert catalog.get_model("Qwen/Qwen2.5-7B-Instruct").id == "Qwen/Qwen2.5-7B-Instruct"  # from the snapshot
+
+
+def test_offline_mode_never_contacts_the_hub(hub, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    result = catalog.search(ModelQuery(limit=2))
+    assert result.source == "snapshot" and "HF_HUB_OFFLINE" in result.notices[0]
+    assert not [r for r in hub.requests if r.path.startswith("/api/models")]

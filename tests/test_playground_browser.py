@@ -1,0 +1,63 @@
+"""The Playground in a real browser on a fresh server: two local panes side by side, then Stop mid-answer."""
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.support.browser import wait_for_app
+
+STATS = re.compile(r"first token .* tok/s .* tokens")
+
+
+def _pane_input(page, label: str, pane: int):
+    return page.get_by_label(label, exact=True).nth(pane)
+
+
+def _commit(page, locator, value: str) -> None:
+    locator.fill(value)
+    locator.press("Tab")  # Streamlit takes a text value on blur
+    wait_for_app(page)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_two_local_panes_answer_side_by_side_and_stop_keeps_partial_text(app_server, page):
+    server = app_server()
+    page.goto(f"{server.url}/Playground")
+    wait_for_app(page, timeout=60_000)
+    page.locator('[data-testid="stRadio"]').filter(has_text="Panes").get_by_text("2", exact=True).click()
+    wait_for_app(page)
+    _commit(page, _pane_input(page, "System prompt", 0), "You are a helpful geography teacher.")
+    _commit(page, _pane_input(page, "System prompt", 1), "You are a pirate. Answer like a pirate.")
+    for pane in (0, 1):
+        _commit(page, _pane_input(page, "Max new tokens", pane), "24")
+
+    _commit(page, page.get_by_label("Prompt", exact=True), "What is the capital of France?")
+    page.get_by_role("button", name="Send", exact=True).click()
+    answers = page.locator('[data-testid="stChatMessage"]')
+    stats = page.get_by_text(STATS)
+    stats.nth(1).wait_for(timeout=180_000)  # the first load converts the embedded GGUF once
+    assert answers.count() == 4  # each pane: the prompt and its answer
+    texts = [answers.nth(i).inner_text() for i in range(4)]
+    assert "What is the capital of France?" in texts[0] and "What is the capital of France?" in texts[2]
+    assert texts[1].strip() and texts[3].strip() and texts[1] != texts[3]
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["p2.system"] == ["You are a pirate. Answer like a pirate."]
+    assert query["panes"] == ["2"]
+
+    # A long answer in pane 1, stopped while it streams: the partial text stays, marked "Stopped".
+    _commit(page, _pane_input(page, "Max new tokens", 0), "2000")
+    _commit(page, page.get_by_label("Prompt", exact=True), "Write a very long story about a dragon and a knight.")
+    page.get_by_role("button", name="Send", exact=True).click()
+    live = answers.nth(3)  # pane 1 (first column): prompt, answer, prompt, live answer
+    page.wait_for_function(
+        "el => el.innerText.split(/\\s+/).length > 12", arg=live.element_handle(timeout=60_000), timeout=60_000)
+    page.get_by_role("button", name="Stop", exact=True).click()
+    page.get_by_text("Stopped", exact=True).first.wait_for(timeout=30_000)
+    wait_for_app(page)
+    stopped = answers.nth(3).inner_text()
+    assert len(stopped.split()) > 12
+    assert "Stopped" in stopped
+    assert page.get_by_role("button", name="Send", exact=True).is_enabled()
+    assert "Traceback" not in page.inner_text("body")
