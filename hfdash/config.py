@@ -14,6 +14,7 @@ from hfdash.errors import BadParameters, HfdashError
 DEFAULT_ENDPOINT = "https://huggingface.co"
 SHIPPED_SNAPSHOT = Path(__file__).parent / "data" / "snapshot.parquet"
 CATALOG_SOURCES = ("auto", "hub", "snapshot")
+CATALOG_SOURCE_LABELS = {"auto": "auto (Hub, else snapshot)", "hub": "live Hub", "snapshot": "offline snapshot"}
 
 
 @dataclass

@@ -16,7 +16,7 @@ sys.path.insert(0, str(REPO))
 from tests.support.browser import launch, wait_for_app  # noqa: E402
 from tests.support.streamlit_app import start_streamlit  # noqa: E402
 
-SHOWN = ("/Browse?task=text-generation&min_params=5B&max_params=10B&min_likes=500&provider=any"
+SHOWN = ("/Browse?source=snapshot&task=text-generation&min_params=5B&max_params=10B&min_likes=500&provider=any"
          "&model=Qwen%2FQwen2.5-7B-Instruct&shortlist=Qwen%2FQwen2.5-7B-Instruct,meta-llama%2FLlama-3.1-8B-Instruct")
 
 

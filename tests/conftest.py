@@ -54,6 +54,11 @@ def hub(monkeypatch):
 
     monkeypatch.setenv("HF_ENDPOINT", server.url)
     monkeypatch.setattr(constants, "ENDPOINT", server.url)
+    # File URLs come from a template built at import from the endpoint then: point it here too.
+    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", server.url + "/{repo_id}/resolve/{revision}/{filename}")
+    from hfdash.catalog.service import forget_unreachable_hubs
+
+    forget_unreachable_hubs()  # a new server may reuse the port of one an earlier test took down
     yield server
     server.stop()
 
@@ -94,3 +99,32 @@ def app_server(tmp_path):
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def embedded_model_folder():
+    """The embedded model converted once (GGUF -> safetensors) into the session's cache."""
+    from hfdash.inference.local import embedded_folder
+
+    return embedded_folder()
+
+
+@pytest.fixture(scope="session")
+def transformers_serve(embedded_model_folder, tmp_path_factory):
+    """A real `transformers serve` on 127.0.0.1 serving the embedded model; `.base_url`, `.model`, `.log()`."""
+    from tests.support.openai_server import start_transformers_serve
+
+    server = start_transformers_serve(embedded_model_folder, tmp_path_factory.mktemp("serve"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fault_server():
+    """A FAKE OpenAI-compatible server (tests/support/fault_server.py) that fails on demand by model name
+    and records every request's Authorization header and body."""
+    from tests.support.fault_server import FaultServer
+
+    server = FaultServer().start()
+    yield server
+    server.stop()

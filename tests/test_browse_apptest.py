@@ -204,3 +204,43 @@ def test_shortlist_from_the_url_is_in_the_sidebar_of_every_page_and_in_its_links
     at.sidebar.button(key="shortlist_clear").click().run()
     assert "shortlist" not in at.query_params
     assert "Shortlist (0)" in texts(at.sidebar.subheader)
+
+
+def test_shortlist_facts_side_by_side(offline):
+    at = open_page("app.py", shortlist=f"{WITH_OFFERS},Qwen/Qwen3-8B,no-such/model")
+    at.sidebar.button(key="shortlist_facts").click().run()
+    assert not at.exception
+    facts = at.dataframe[0].value
+    assert list(facts.columns) == [WITH_OFFERS, "Qwen/Qwen3-8B"]
+    assert facts.loc["Parameters", WITH_OFFERS] == "7.62B" and facts.loc["Architecture", "Qwen/Qwen3-8B"] == "qwen3"
+    assert "no-such/model" in texts(at.warning)
+
+
+def test_a_sessions_token_is_not_shared_through_the_search_cache(hub):
+    token = "hf_" + "a" * 34
+    first = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    first.switch_page("pages/1_Browse.py")
+    first.session_state["hf_token"] = token
+    first.query_params.update(source="hub", task="text-generation")
+    first.run()
+    assert not first.exception and "from **the live Hub**" in texts(first.markdown)
+    assert f"Bearer {token}" in hub.authorizations(r"^/api/models$")
+    asked = len(hub.authorizations(r"^/api/models$"))
+
+    second = open_page(source="hub", task="text-generation")  # another browser session, no token
+    assert not second.exception and shown_ids(second) == shown_ids(first)
+    own = hub.authorizations(r"^/api/models$")[asked:]
+    assert own and all(auth is None for auth in own)  # it asked the Hub itself, without the first one's token
+    assert "hf_token" not in second.session_state
+
+
+def test_unreadable_snapshot_is_a_clear_message_naming_the_file(offline, tmp_path, monkeypatch):
+    broken = tmp_path / "broken.parquet"
+    broken.write_text("not parquet")
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "settings.json").write_text(json.dumps({"snapshot_path": str(broken)}))
+    monkeypatch.setenv("HFDASH_CONFIG_DIR", str(config))
+    at = open_page(source="snapshot")
+    assert not at.exception and not at.dataframe
+    assert str(broken) in texts(at.error) and "build_snapshot.py" in texts(at.error)

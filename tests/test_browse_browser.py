@@ -66,3 +66,26 @@ def test_filter_and_shortlist_survive_a_reload(app_server, page):
     page.get_by_role("button", name="Remove from shortlist").wait_for(timeout=30_000)  # detail panel is back
     assert url_params(page) == before
     assert "Traceback" not in page.inner_text("body")
+
+    # The shortlist rides along to other pages, also through the sidebar's own page list.
+    page.locator(SIDEBAR).get_by_role("link", name="Compare fit").click()
+    page.wait_for_url(re.compile(r"/Hardware_fit\?"), timeout=30_000)
+    assert url_params(page)["models"] == expected[0] and url_params(page)["shortlist"] == expected[0]
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Browse").click()
+    page.wait_for_url(re.compile(r"/Browse\?shortlist="), timeout=30_000)
+    assert expected[0] in page.locator(SIDEBAR).inner_text()
+
+
+@pytest.mark.browser
+def test_clicking_a_chart_point_opens_that_model(app_server, page):
+    server = app_server(env={"HF_HUB_OFFLINE": "1"})
+    shown = {r.id for r in catalog.search(ModelQuery(task="text-generation", min_likes=5000, limit=5),
+                                          source="snapshot").records}
+    page.goto(f"{server.url}/Browse?view=chart&task=text-generation&min_likes=5000&limit=5")
+    wait_for_app(page)
+    point = page.locator('[data-testid="stPlotlyChart"] path.point').first
+    point.wait_for(timeout=30_000)
+    point.click(force=True)
+    page.get_by_role("button", name="Add to shortlist").wait_for(timeout=30_000)
+    assert page.locator('[data-testid="stMain"] h3').first.inner_text() in shown
+    assert url_params(page)["model"] in shown

@@ -9,6 +9,7 @@ from huggingface_hub import HfApi
 
 from hfdash import catalog
 from hfdash.catalog import hub as live
+from hfdash.catalog import service
 from hfdash.catalog.records import ModelQuery, ModelRecord, Sort
 from hfdash.errors import InvalidToken, NotFound, RateLimited, Timeout, Unavailable
 from tests.support.hub_models import hub_json, model_extra
@@ -165,3 +166,15 @@ def test_offline_mode_never_contacts_the_hub(hub, monkeypatch):
     result = catalog.search(ModelQuery(limit=2))
     assert result.source == "snapshot" and "HF_HUB_OFFLINE" in result.notices[0]
     assert not [r for r in hub.requests if r.path.startswith("/api/models")]
+
+
+def test_an_unreachable_hub_is_not_asked_again_at_once(hub, monkeypatch):
+    hub.fail(r"^/api/models$", 503)
+    assert catalog.search(ModelQuery(limit=1)).source == "snapshot"
+    asked = len(hub.requests)
+    again = catalog.search(ModelQuery(limit=1))
+    assert again.source == "snapshot" and "unavailable" in again.notices[0]
+    assert len(hub.requests) == asked  # answered from the snapshot without waiting for the Hub
+    assert catalog.search(ModelQuery(limit=1), source="hub").source == "hub"  # an explicit choice asks
+    monkeypatch.setattr(service, "RECHECK_HUB_AFTER_S", 0.0)
+    assert catalog.search(ModelQuery(limit=1)).source == "hub"

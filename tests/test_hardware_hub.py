@@ -23,8 +23,7 @@ GPTQ_REPO = "someone/Qwen3-8B-GPTQ-Int4"
 
 @pytest.fixture
 def live(hub):
-    add_repo(hub, GGUF_REPO, {"README.md": b"# GGUF", **GGUF_SIZES},
-             info={"gguf": {"total": 8_190_735_360, "architecture": "qwen3", "context_length": 40960}})
+    add_repo(hub, GGUF_REPO, {"README.md": b"# GGUF", **GGUF_SIZES})
     config = {**real.QWEN3_8B, "quantization_config": {"quant_method": "gptq", "bits": 4, "group_size": 128}}
     # A GPTQ layer as stored: qweight packs 8 four-bit weights per I32; scales in F16.
     header = safetensors_header({"model.layers.0.mlp.down_proj.qweight": ("I32", [1536, 4096]),
@@ -78,8 +77,9 @@ def test_unknown_model_live_and_offline(live):
 
 def test_fit_model_offers_each_gguf_file_and_curves_at_the_chosen_one(live):
     fit = fit_model(GGUF_REPO, dtype="q4_k_m", context=4096, source="hub", settings=settings_for(live))
-    labels = [label for label, _ in fit.bars]
-    assert "bf16" in labels and "Q4_K_M · Qwen3-8B-Q4_K_M.gguf" in labels
+    # The repo states no safetensors count, so its real files are the only precisions on offer.
+    assert [label for label, _ in fit.bars] == ["Q2_K · Qwen3-8B-Q2_K.gguf", "IQ4_XS · Qwen3-8B-IQ4_XS.gguf",
+                                                 "Q4_K_M · Qwen3-8B-Q4_K_M.gguf", "Q8_0 · Qwen3-8B-Q8_0.gguf"]
     assert fit.chosen_label == "Q4_K_M · Qwen3-8B-Q4_K_M.gguf"
     assert {e.weights_bytes for e in fit.curve} == {5_027_783_488}
 

@@ -42,7 +42,8 @@ def test_cache_manager_lists_models_with_size_and_last_use(filled_cache):
 
 def test_cache_delete_asks_for_confirmation_then_reports_total_freed(filled_cache):
     app = settings_app()
-    app = app.multiselect(key="settings_cache_selection").set_value([filled_cache["big"], filled_cache["converted"]]).run()
+    chosen = [filled_cache["big"], filled_cache["converted"]]
+    app = app.multiselect(key="settings_cache_selection").set_value(chosen).run()
     app = app.button(key="settings_cache_delete").click().run()
     assert "Delete 2 model(s)" in "\n".join(w.value for w in app.warning)
     assert filled_cache["converted_path"].exists()  # nothing deleted before the confirmation

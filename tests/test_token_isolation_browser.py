@@ -6,60 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.browser import wait_for_app
+from tests.support.recorded_page import RecordedPage
 from tests.support.tokens import register_user
-
-
-class RecordedPage:
-    """A page in its own browser context (its own Streamlit session), keeping every websocket frame received."""
-
-    def __init__(self, browser, url: str):
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        self.page = self.context.new_page()
-        self.received: list[bytes] = []
-        self.page.on("websocket", lambda ws: ws.on("framereceived", self._keep))
-        self.url = url
-
-    def _keep(self, payload) -> None:
-        self.received.append(payload.encode() if isinstance(payload, str) else bytes(payload))
-
-    def open(self, path: str, until: str) -> None:
-        """Open a URL (a new Streamlit session) and wait until `until` is shown."""
-        self.page.goto(f"{self.url}/{path}")
-        self.wait_for(until)
-
-    def navigate(self, label: str, until: str) -> None:
-        """Follow the sidebar link, as a user does: the same Streamlit session, unlike a reload."""
-        self.page.locator('[data-testid="stSidebarNav"] a', has_text=label).first.click()
-        self.wait_for(until)
-
-    def wait_for(self, text: str) -> None:
-        self.page.get_by_text(text).first.wait_for(timeout=30_000)
-        wait_for_app(self.page)
-
-    def enter_token(self, token: str) -> None:
-        field = self.page.locator('input[type="password"]')
-        field.fill(token)
-        field.press("Enter")
-        wait_for_app(self.page)
-        self.page.get_by_role("button", name="Check and use token").click()
-        self.wait_for("Token accepted for")
-
-    def shows(self, text: str) -> bool:
-        return text in self.page.inner_text("body")
-
-    def holds(self, secret: str) -> list[str]:
-        """Where in what this browser received `secret` appears."""
-        found = []
-        if secret in self.page.content():
-            found.append("DOM")
-        if any(secret.encode() in frame for frame in self.received):
-            found.append("websocket frames")
-        return found
-
-    def close(self) -> None:
-        self.context.close()
-
 
 LIVE_RESULTS = "models from the live Hub"
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from hfdash.catalog import hub, snapshot
 from hfdash.catalog.records import ANY_PROVIDER, ModelQuery, ModelRecord, SearchResult
 from hfdash.catalog.snapshot import SnapshotInfo
 from hfdash.config import CATALOG_SOURCES, Settings, load_settings
-from hfdash.errors import BadParameters, Gated, HfdashError, NotFound, SnapshotError
+from hfdash.errors import BadParameters, Gated, HfdashError, NotFound, SnapshotError, Timeout, Unavailable
 
 # The Hub's pipeline tags (its task filter); a snapshot may add tags of its own.
 HUB_TASKS = (
@@ -28,6 +29,11 @@ HUB_TASKS = (
 )
 
 
+# An unreachable Hub is not asked again for a while, so each page rerun doesn't wait for it (auto only).
+RECHECK_HUB_AFTER_S = 30.0
+_unreachable: dict[str, tuple[float, HfdashError]] = {}
+
+
 def search(query: ModelQuery, *, source: str = "auto", token: str | None = None,
            settings: Settings | None = None, today: dt.date | None = None) -> SearchResult:
     settings = settings or load_settings()
@@ -36,9 +42,14 @@ def search(query: ModelQuery, *, source: str = "auto", token: str | None = None,
     validate(query, settings)
     if source == "snapshot":
         return snapshot.load(settings.snapshot).search(query, today=today)
+    unreachable = _recently_unreachable(settings.endpoint) if source == "auto" else None
     try:
+        if unreachable:
+            raise unreachable
         result = hub.search(query, settings=settings, token=token, today=today)
     except HfdashError as err:
+        if isinstance(err, (Unavailable, Timeout)):
+            _unreachable[settings.endpoint] = (time.monotonic(), err)
         if source == "hub":
             raise
         result = snapshot.load(settings.snapshot).search(query, today=today)
@@ -100,6 +111,19 @@ def validate(query: ModelQuery, settings: Settings) -> None:
             and query.provider not in (providers := known_providers(settings)):
         raise BadParameters(f"Unknown provider {query.provider!r}. Valid providers: "
                             f"{ANY_PROVIDER}, {', '.join(providers)}.")
+
+
+def forget_unreachable_hubs() -> None:
+    """Ask the Hub again on the next auto search (e.g. after the user fixed the network or the endpoint)."""
+    _unreachable.clear()
+
+
+def _recently_unreachable(endpoint: str) -> HfdashError | None:
+    seen = _unreachable.get(endpoint)
+    if seen and time.monotonic() - seen[0] < RECHECK_HUB_AFTER_S:
+        return seen[1]
+    _unreachable.pop(endpoint, None)
+    return None
 
 
 def _check_source(source: str) -> None:

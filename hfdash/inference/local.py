@@ -21,7 +21,6 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Callable, ClassVar, Iterator
 
@@ -137,9 +136,13 @@ def gguf_record(path: Path, model_id: str) -> ModelRecord:
 
     arch = field_value("general.architecture")
     arch = bytes(arch).decode() if arch is not None else None
-    context = field_value(f"{arch}.context_length") if arch else None
+    def arch_int(name: str) -> int | None:
+        value = field_value(f"{arch}.{name}") if arch else None
+        return int(value[0]) if value is not None else None
+
     return ModelRecord(id=model_id, params=sum(int(t.n_elements) for t in reader.tensors),
-                       config=ModelConfig(architecture=arch, context_length=int(context[0]) if context is not None else None))
+                       config=ModelConfig(architecture=arch, context_length=arch_int("context_length"),
+                                          hidden_size=arch_int("embedding_length")))
 
 
 def safetensors_params(folder: Path) -> int | None:
@@ -251,6 +254,19 @@ def convert_gguf(gguf_path: Path, on_progress: Progress | None) -> Path:
     return target
 
 
+def embedded_folder(on_progress: Progress | None = None) -> Path:
+    """The embedded model as a transformers folder (converted now if this is the first use), e.g. for
+    `transformers serve`."""
+    gguf_path = embedded_gguf()
+    folder = converted_folder(gguf_path)
+    if folder.is_dir():
+        return folder
+    from hfdash.inference import EMBEDDED_MODEL
+
+    guard(gguf_record(gguf_path, EMBEDDED_MODEL), "float32", "cpu")
+    return convert_gguf(gguf_path, on_progress)
+
+
 # ---- device and dtype ------------------------------------------------------------------------------
 
 def choose_device(requested: str) -> str:
@@ -269,7 +285,9 @@ def choose_device(requested: str) -> str:
     return "cpu"
 
 
-def choose_dtype(requested: str, device: str) -> str:
+def choose_dtype(requested: str, device: str, record: ModelRecord) -> str:
+    """The dtype to load in: the one asked for, else fp16/bf16 on a GPU, else on a CPU whichever of
+    float32 / bfloat16 measures faster for a model this wide (a 16-bit one when float32 would not fit)."""
     if requested != "auto":
         return requested
     if device == "cuda":
@@ -278,50 +296,84 @@ def choose_dtype(requested: str, device: str) -> str:
         return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
     if device == "mps":
         return "float16"
-    return cpu_dtype()
+    faster = cpu_dtype(width_bucket(record.config.hidden_size))
+    if faster == "float32":
+        from hfdash.hardware import check_fits_locally
+
+        context = min(GUARD_CONTEXT, record.config.context_length or GUARD_CONTEXT)
+        if not check_fits_locally(record, dtype="fp32", context=context, device="cpu").fits:
+            return "bfloat16"
+    return faster
 
 
-@cache
-def cpu_dtype() -> str:
-    """bfloat16 if a decode-sized matrix-vector product runs faster in it on this CPU, else float32.
+def width_bucket(hidden_size: int | None) -> int:
+    """Hidden size rounded up to a power of two between 512 and 2048 (wider models only favour bf16 more)."""
+    bucket = 512
+    while hidden_size and bucket < min(hidden_size, 2048):
+        bucket *= 2
+    return bucket
 
-    Measured once per machine and torch version; the verdict is kept in the cache folder.
+
+def cpu_dtype(width: int) -> str:
+    """bfloat16 or float32, whichever decodes faster on this CPU for a model `width` wide.
+
+    Measured once per machine, torch version and width; the verdict is kept in the cache folder.
     """
     import torch
 
     from hfdash.config import cache_dir
 
-    machine = f"{platform.machine()}|{platform.processor()}|{os.cpu_count()}|torch {torch.__version__}"
-    record = cache_dir() / "cpu_dtype.json"
-    try:
-        saved = json.loads(record.read_text())
-        if saved.get("machine") == machine:
-            return saved["dtype"]
-    except (OSError, ValueError, KeyError):
-        pass
-    timings = {name: matvec_seconds(getattr(torch, name)) for name in ("float32", "bfloat16")}
-    chosen = "bfloat16" if timings["bfloat16"] < timings["float32"] else "float32"
-    try:
-        record.parent.mkdir(parents=True, exist_ok=True)
-        record.write_text(json.dumps({"machine": machine, "dtype": chosen, "seconds": timings}))
-    except OSError:
-        pass  # the verdict still holds for this process
-    return chosen
+    machine = f"{platform.machine()}|{platform.processor()}|{os.cpu_count()}|torch {torch.__version__}|{width}"
+    path = cache_dir() / "cpu_dtype.json"
+    with _DTYPE_LOCK:
+        try:
+            verdicts = json.loads(path.read_text())
+        except (OSError, ValueError):
+            verdicts = {}
+        if machine in verdicts:
+            return verdicts[machine]["dtype"]
+        seconds = decode_seconds(width)
+        chosen = "bfloat16" if seconds["bfloat16"] < seconds["float32"] else "float32"
+        verdicts[machine] = {"dtype": chosen, "seconds": seconds}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(verdicts, indent=1))
+        except OSError:
+            pass  # measured again next time; no harm
+        return chosen
 
 
-def matvec_seconds(dtype) -> float:
-    """Best time of one token's worth of work on a 4096x2048 weight (memory-bound, like decoding)."""
+_DTYPE_LOCK = threading.Lock()
+MEASURE_TOKENS = 8
+
+
+def decode_seconds(width: int) -> dict[str, float]:
+    """Best time to decode a few tokens with a small random two-layer Llama `width` wide, per dtype.
+
+    A whole decode step (attention, norms, sampling overhead), not just a matmul: on some CPUs bf16
+    matmuls are faster while a small model's step as a whole is slower.
+    """
     import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
 
-    weight = torch.randn(4096, 2048).to(dtype)
-    vector = torch.randn(1, 2048).to(dtype)
-    best = float("inf")
-    for _ in range(30):
-        start = time.perf_counter()
-        for _ in range(4):
-            vector @ weight.T
-        best = min(best, time.perf_counter() - start)
-    return best
+    heads = width // 64
+    config = LlamaConfig(hidden_size=width, intermediate_size=width * 8 // 3, num_hidden_layers=2,
+                         num_attention_heads=heads, num_key_value_heads=max(1, heads // 4), vocab_size=4096)
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(config).eval()
+    prompt = torch.randint(0, 4096, (1, 16))
+    seconds = {}
+    for name in ("float32", "bfloat16"):
+        model = model.to(getattr(torch, name))
+        best = float("inf")
+        with torch.inference_mode():
+            for _ in range(2):  # the first run warms up
+                start = time.perf_counter()
+                model.generate(prompt, max_new_tokens=MEASURE_TOKENS, min_new_tokens=MEASURE_TOKENS,
+                               do_sample=False, pad_token_id=0)
+                best = min(best, time.perf_counter() - start)
+        seconds[name] = best
+    return seconds
 
 
 # ---- loading ---------------------------------------------------------------------------------------
@@ -355,8 +407,7 @@ def load_model(spec: BackendSpec, *, token: str | None, on_progress: Progress | 
     """The loaded model for `spec`, from the pool or loaded now (after the hardware guard agrees)."""
     source = locate(spec)
     device = choose_device(spec.device)
-    dtype = choose_dtype(spec.dtype, device)
-    key = (source.kind, str(source.path or source.model_id), dtype, device)
+    key = (source.kind, str(source.path or source.model_id), spec.dtype, device)
     entry = POOL.get(key)
     if entry is not None:
         return entry
@@ -364,26 +415,32 @@ def load_model(spec: BackendSpec, *, token: str | None, on_progress: Progress | 
         entry = POOL.get(key)
         if entry is not None:
             return entry
-        entry = _load(source, key, dtype, device, token, on_progress)
+        entry = _load(source, key, spec.dtype, device, token, on_progress)
         POOL.put(entry)
         return entry
 
 
-def _load(source: Source, key: tuple, dtype: str, device: str, token: str | None,
+def _load(source: Source, key: tuple, requested_dtype: str, device: str, token: str | None,
           on_progress: Progress | None) -> LoadedModel:
     cache_names = {source.model_id}
     if source.kind == "hub":
-        guard(hub_record(source.model_id, token), dtype, device)  # before any download
+        record = hub_record(source.model_id, token)
+    elif source.kind == "gguf":
+        record = gguf_record(source.path, source.model_id)
+    else:
+        record = folder_record(source.path, source.model_id)
+    dtype = choose_dtype(requested_dtype, device, record)
+    guard(record, dtype, device)  # before any download or conversion
+    if source.kind == "hub":
         folder = download(source.model_id, token, on_progress)
     elif source.kind == "gguf":
         folder = converted_folder(source.path)
         if not folder.is_dir():
-            guard(gguf_record(source.path, source.model_id), "float32", device)  # conversion dequantizes to fp32
+            guard(record, "float32", device)  # conversion dequantizes to float32 in memory
             folder = convert_gguf(source.path, on_progress)
         cache_names.add(folder.name)
     else:
         folder = source.path
-    guard(folder_record(folder, source.model_id), dtype, device)
     if on_progress:
         on_progress(f"Loading {source.model_id} ({dtype} on {device})", None)
     try:

@@ -15,8 +15,8 @@ import streamlit as st
 
 from hfdash.catalog.filters import FIELD_LABELS
 from hfdash.catalog.records import ANY_PROVIDER, ModelQuery, ModelRecord, SearchResult, Sort
-from hfdash.config import CATALOG_SOURCES, Settings
-from hfdash.errors import BadParameters, HfdashError, from_exception
+from hfdash.config import CATALOG_SOURCE_LABELS, CATALOG_SOURCES, Settings
+from hfdash.errors import BadParameters, HfdashError, SnapshotError, from_exception
 from hfdash.ui import catalog_cache, model_facts, shortlist
 from hfdash.units import human_count, parse_count
 
@@ -68,7 +68,8 @@ class BrowseState:
 
 def _url_value(name: str, value) -> str:
     if name in ("min_params", "max_params"):
-        return human_count(value)
+        short = human_count(value)
+        return short if parse_count(short) == value else str(value)  # human units unless they round
     if name == "gated":
         return "gated" if value else "open"
     if isinstance(value, Sort):
@@ -215,15 +216,18 @@ def _param_label(value: int) -> str:
     return {NO_MIN: "no min", NO_MAX: "no max"}.get(value) or human_count(value)
 
 
+def _with_current(options: list[str], current: str) -> list[str]:
+    """A selectbox's options, keeping a current value that the known lists lack."""
+    return options if current in options else [*options, current]
+
+
 def _render_filters(tasks: list[str], providers: list[str]) -> BrowseState:
     ss = st.session_state
     # A link may carry a bound between the slider's stops: offer it rather than lose it.
     params_key = f"{W}params_{ss[SEED_COUNT_KEY]}"
     stops = sorted({NO_MIN, NO_MAX, *PARAM_STEPS, *ss.get(params_key, ss[PARAMS_SEED_KEY])})
-    task_options = [ANY_TASK, *tasks] if ss[W + "task"] in ("", *tasks) else [ANY_TASK, ss[W + "task"], *tasks]
-    provider_options = [NO_PROVIDER_FILTER, ANY_PROVIDER, *providers]
-    if ss[W + "provider"] not in provider_options:
-        provider_options.append(ss[W + "provider"])
+    task_options = _with_current([ANY_TASK, *tasks], ss[W + "task"])
+    provider_options = _with_current([NO_PROVIDER_FILTER, ANY_PROVIDER, *providers], ss[W + "provider"])
 
     with st.container(border=True):
         c1, c2, c3, c4 = st.columns(4)
@@ -237,7 +241,7 @@ def _render_filters(tasks: list[str], providers: list[str]) -> BrowseState:
         c1, c2, c3 = st.columns([2, 1, 1])
         low, high = c1.select_slider("Parameters", stops, value=ss[PARAMS_SEED_KEY], key=params_key,
                                      format_func=_param_label,
-                         help="Inclusive range, in parameters (M = million, B = billion, T = trillion).")
+                                     help="Inclusive range (M = million, B = billion, T = trillion).")
         c2.number_input("Min likes", min_value=0, step=1, key=W + "min_likes", placeholder="any")
         c3.number_input("Min downloads (30 days)", min_value=0, step=1, key=W + "min_downloads",
                         placeholder="any")
@@ -253,9 +257,7 @@ def _render_filters(tasks: list[str], providers: list[str]) -> BrowseState:
         c1.selectbox("Sort by", [s.value for s in Sort], key=W + "sort", format_func=str.capitalize,
                      help="Descending; ties by id; unknown values last.")
         c2.number_input("Limit", min_value=1, max_value=MAX_LIMIT, step=10, key=W + "limit")
-        c3.radio("Source", CATALOG_SOURCES, key=W + "source", horizontal=True,
-                 format_func={"auto": "auto (Hub, else snapshot)", "hub": "live Hub",
-                              "snapshot": "offline snapshot"}.get)
+        c3.radio("Source", CATALOG_SOURCES, key=W + "source", horizontal=True, format_func=CATALOG_SOURCE_LABELS.get)
 
     query = ModelQuery(
         text=ss[W + "text"].strip() or None, task=ss[W + "task"] or None,
@@ -285,7 +287,7 @@ def run_search(query: ModelQuery, source: str, settings: Settings) -> SearchResu
     """Search; a Hub failure is shown and the snapshot answers instead. None when nothing can answer."""
     try:
         return _search(query, source, settings)
-    except BadParameters as err:
+    except (BadParameters, SnapshotError) as err:
         st.error(err.user_message())
         return None
     except HfdashError as err:

@@ -13,6 +13,7 @@ import streamlit as st
 from hfdash import auth
 from hfdash.cache import converted_dir, delete_cached, hub_cache_dir, list_cached
 from hfdash.config import (
+    CATALOG_SOURCE_LABELS,
     CATALOG_SOURCES,
     DEFAULT_ENDPOINT,
     SHIPPED_SNAPSHOT,
@@ -33,7 +34,6 @@ TOKEN_WHERE = "settings_token_where"
 SESSION_ONLY, SAVED = "session", "saved"
 WHERE_LABELS = {SESSION_ONLY: "This browser session only",
                 SAVED: "Saved to the Hugging Face token file on this machine"}
-SOURCE_LABELS = {"auto": "auto (live Hub, snapshot when offline)", "hub": "live Hub", "snapshot": "snapshot"}
 FORM_KEYS = ("settings_endpoint", "settings_source", "settings_snapshot", "settings_base_urls",
              "settings_device", "settings_dtype")
 CACHE_SELECTION = "settings_cache_selection"
@@ -174,7 +174,7 @@ def render_endpoints_section() -> None:
         st.text_input("Hub endpoint", value=current.hub_endpoint or "", key="settings_endpoint",
                       placeholder=DEFAULT_ENDPOINT, help="Empty: HF_ENDPOINT if set, else the public Hub.")
         st.selectbox("Catalog source", CATALOG_SOURCES, index=CATALOG_SOURCES.index(current.catalog_source),
-                     format_func=SOURCE_LABELS.get, key="settings_source")
+                     format_func=CATALOG_SOURCE_LABELS.get, key="settings_source")
         st.text_input("Snapshot file", value=current.snapshot_path or "", key="settings_snapshot",
                       placeholder=str(SHIPPED_SNAPSHOT), help="Empty: the snapshot shipped with hfdash.")
         st.text_area("OpenAI-compatible base URLs for the Playground, one per line",

@@ -72,3 +72,12 @@ SMOLLM2_135M = {  # HuggingFaceTB/SmolLM2-135M-Instruct: small GQA model, tied e
     "num_hidden_layers": 30, "num_key_value_heads": 3, "rms_norm_eps": 1e-05, "rope_theta": 100000,
     "tie_word_embeddings": True, "torch_dtype": "bfloat16", "vocab_size": 49152,
 }
+
+QWEN3_30B_A3B = {  # Qwen/Qwen3-30B-A3B: mixture of 128 small experts, 8 active, GQA with 4 KV heads
+    "architectures": ["Qwen3MoeForCausalLM"], "model_type": "qwen3_moe", "decoder_sparse_step": 1, "head_dim": 128,
+    "hidden_act": "silu", "hidden_size": 2048, "intermediate_size": 6144, "max_position_embeddings": 40960,
+    "max_window_layers": 48, "mlp_only_layers": [], "moe_intermediate_size": 768, "norm_topk_prob": True,
+    "num_attention_heads": 32, "num_experts": 128, "num_experts_per_tok": 8, "num_hidden_layers": 48,
+    "num_key_value_heads": 4, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0, "sliding_window": None,
+    "tie_word_embeddings": False, "torch_dtype": "bfloat16", "use_sliding_window": False, "vocab_size": 151936,
+}

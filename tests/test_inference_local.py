@@ -1,0 +1,142 @@
+"""The local backend on the real embedded model (SmolLM2-135M-Instruct, converted once per test session)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+
+import pytest
+
+from hfdash.config import Settings, save_settings
+from hfdash.errors import BadParameters, NotFound, TooLarge
+from hfdash.inference import EMBEDDED_MODEL, BackendSpec, GenerationParams, Message, stream_answer
+from hfdash.inference.local import PLAIN_TEXT_NOTICE, encode, load_model, loaded_models
+
+pytestmark = pytest.mark.slow
+
+EMBEDDED = BackendSpec("local")
+GREEDY = GenerationParams(temperature=0, max_new_tokens=24)
+CAPITAL = [Message("user", "What is the capital of France?")]
+
+
+def answers(messages, params=GREEDY, spec=EMBEDDED, stop=None):
+    return list(stream_answer(spec, messages, params, token=None, stop=stop))
+
+
+def test_greedy_answer_names_paris_and_streams_in_several_chunks(embedded_model_folder):
+    seen = answers(CAPITAL)
+    final = seen[-1]
+    assert final.status == "done", final.error
+    assert "Paris" in final.text
+    streaming = seen[:-1]
+    assert len(streaming) >= 3 and all(a.status == "streaming" for a in streaming)
+    assert all(b.text.startswith(a.text) for a, b in zip(seen, seen[1:]))  # each yield grows the text
+    stats = final.stats
+    assert not stats.tokens_estimated and stats.output_tokens >= 3
+    assert 0 < stats.ttft_s <= stats.total_s and stats.tokens_per_s > 0
+
+
+def test_stop_ends_generate_within_one_token_step_and_keeps_the_partial_text(embedded_model_folder):
+    model = load_model(EMBEDDED, token=None).model
+    steps = []
+    hook = model.register_forward_hook(lambda *args: steps.append(1))
+    stop = threading.Event()
+    at_stop = {}
+    try:
+        for answer in stream_answer(EMBEDDED, [Message("user", "Write a long story about a dragon.")],
+                                    GenerationParams(max_new_tokens=200, seed=1), token=None, stop=stop):
+            if answer.status == "streaming" and len(answer.text.split()) >= 3 and not stop.is_set():
+                at_stop = {"steps": len(steps), "text": answer.text}
+                stop.set()
+    finally:
+        hook.remove()
+    assert answer.status == "stopped"
+    assert answer.text.startswith(at_stop["text"]) and answer.text.strip()
+    assert len(steps) - at_stop["steps"] <= 1  # at most the step already running when Stop was pressed
+    assert answer.stats.output_tokens < 200
+
+
+def test_same_seed_same_sampled_answer_and_stop_strings_cut(embedded_model_folder):
+    sampled = GenerationParams(temperature=1.0, top_p=0.95, seed=1234, max_new_tokens=12)
+    prompt = [Message("user", "Tell me about cats.")]
+    assert answers(prompt, sampled)[-1].text == answers(prompt, sampled)[-1].text
+    cut = answers(CAPITAL, GenerationParams(temperature=0, max_new_tokens=24, stop=("Paris",)))[-1]
+    assert cut.status == "done" and "Paris" not in cut.text and cut.text.strip()
+
+
+def test_system_prompt_replaces_the_templates_default(embedded_model_folder):
+    loaded = load_model(EMBEDDED, token=None)
+    inputs, notices = encode(loaded, [Message("system", "You answer in French."), *CAPITAL])
+    prompt = loaded.tokenizer.decode(inputs["input_ids"][0])
+    assert "You answer in French." in prompt and "SmolLM" not in prompt and notices == []
+
+
+def test_prompt_longer_than_the_context_is_refused_naming_the_limit(embedded_model_folder):
+    final = answers([Message("user", "hello " * 9000)])[-1]
+    assert final.status == "error" and isinstance(final.error, BadParameters)
+    assert "8,192" in final.error.user_message()
+
+
+def test_model_without_chat_template_falls_back_to_plain_text_with_a_notice(embedded_model_folder, tmp_path):
+    folder = tmp_path / "no-template"
+    folder.mkdir()
+    for item in embedded_model_folder.iterdir():
+        if item.name == "chat_template.jinja":
+            continue
+        if item.suffix == ".safetensors":
+            (folder / item.name).symlink_to(item)
+        else:
+            shutil.copy(item, folder / item.name)
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    config.pop("chat_template", None)
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    final = answers([Message("user", "The capital of France is")],
+                    spec=BackendSpec("local", model=str(folder)))[-1]
+    assert final.status == "done", final.error
+    assert PLAIN_TEXT_NOTICE in final.notices and final.text.strip()
+
+
+def test_loaded_model_is_shared_and_listed(embedded_model_folder):
+    first = load_model(EMBEDDED, token=None)
+    assert load_model(EMBEDDED, token=None) is first
+    assert {EMBEDDED_MODEL, embedded_model_folder.name} <= loaded_models()
+
+
+def test_two_panes_on_the_same_model_both_finish(embedded_model_folder):
+    results = {}
+
+    def pane(name, system):
+        results[name] = answers([Message("system", system), *CAPITAL],
+                                GenerationParams(temperature=0, max_new_tokens=12))[-1]
+
+    threads = [threading.Thread(target=pane, args=(n, s)) for n, s in (("a", "Be brief."), ("b", "Be polite."))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert {r.status for r in results.values()} == {"done"}
+
+
+def test_too_large_catalog_model_is_refused_before_any_download(monkeypatch, isolated_home):
+    save_settings(Settings(catalog_source="snapshot"))  # the record comes from the shipped snapshot
+    connections = []
+
+    def no_network(self, address):
+        connections.append(address)
+        raise OSError("network use in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    final = answers(CAPITAL, spec=BackendSpec("local", model="Qwen/Qwen-72B"))[-1]
+    assert final.status == "error" and isinstance(final.error, TooLarge), final.error
+    message = final.error.user_message()
+    assert "Qwen/Qwen-72B" in message and "GB" in message and "hosted" in message
+    assert connections == []
+    assert not (isolated_home / "hub").exists()  # nothing downloaded
+
+
+def test_unknown_folder_and_gguf_are_not_found():
+    for model in ("./no/such/folder", "missing.gguf"):
+        final = answers(CAPITAL, spec=BackendSpec("local", model=model))[-1]
+        assert final.status == "error" and isinstance(final.error, NotFound), final.error
