@@ -74,7 +74,8 @@ def main() -> int:
     missed = []
     for name, ms, cpu_ms, target in rows:
         ratio = ms / target
-        print(f"{name:<{width}}  {ms:8.2f}  {cpu_ms:8.2f}  {target:7.0f}  {ratio:6.2f}{'  MISSED' if ratio > 1 else ''}")
+        flag = "  MISSED" if ratio > 1 else ""
+        print(f"{name:<{width}}  {ms:8.2f}  {cpu_ms:8.2f}  {target:7.0f}  {ratio:6.2f}{flag}")
         if ratio > 1:
             missed.append(name)
     print(f"ratio = wall / target (<= 1 meets it); load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")

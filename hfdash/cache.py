@@ -92,7 +92,8 @@ def delete_cached(keys: list[str]) -> int:
     if unknown:
         raise BadParameters(f"Not in the cache (any more): {', '.join(unknown)}. Nothing was deleted.")
     chosen = [by_key[k] for k in dict.fromkeys(keys)]
-    busy = [m.model_id for m in chosen if m.model_id in loaded_model_ids()]
+    loaded = loaded_model_ids()
+    busy = [m.model_id for m in chosen if m.model_id in loaded]
     if busy:
         raise BadParameters(f"{', '.join(busy)} is loaded in memory for the Playground, so nothing was deleted.",
                             hint="Restart the dashboard to unload it, then delete it.")

@@ -51,10 +51,12 @@ def test_table_output_is_readable_and_says_the_source():
 def test_live_hub_through_the_cli_gives_the_snapshots_ids(hub):
     args = ("search", "--query", "llama", "--min-downloads", "10000", "--created-after", "2025-01-01",
             "--limit", "5", "--json")
-    live = hfdash(*args, "--source", "hub", env={"HF_ENDPOINT": hub.url})
+    live = hfdash(*args, "--source", "hub", env={"HF_ENDPOINT": hub.url, "HF_TOKEN": "hf_from_the_environment"})
     offline = hfdash(*args, "--source", "snapshot")
     assert live.returncode == 0, live.stderr
     assert "source: the live Hub" in live.stderr
+    assert set(hub.authorizations(r"^/api/models$")) == {"Bearer hf_from_the_environment"}  # HF_TOKEN honoured
+    assert "hf_from_the_environment" not in live.stdout + live.stderr
     assert [r["id"] for r in json.loads(live.stdout)] == [r["id"] for r in json.loads(offline.stdout)]
 
 
@@ -126,3 +128,12 @@ def test_snapshot_refresh_writes_the_same_format_from_the_live_hub(hub, tmp_path
 def test_snapshot_refresh_with_bad_task_exits_2():
     done = hfdash("snapshot", "--out", "x.parquet", "--task", "nonsense")
     assert done.returncode == 2 and "Valid tasks" in done.stderr
+
+
+def test_snapshot_refresh_with_the_hub_down_writes_nothing(hub, tmp_path):
+    url = hub.url
+    hub.stop()
+    out = tmp_path / "never.parquet"
+    done = hfdash("snapshot", "--out", str(out), "--limit", "5", env={"HF_ENDPOINT": url})
+    assert done.returncode == 2 and "could not connect" in done.stderr and "Traceback" not in done.stderr
+    assert not out.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from huggingface_hub import HfApi
@@ -91,10 +92,9 @@ def test_only_expanded_fields_come_back(hub):
 
 
 def test_get_model_reads_model_info_with_config(hub):
-    model_extra(hub)["Qwen/Qwen2.5-7B-Instruct"] = {"config": {"model_type": "qwen2", "architectures": ["Qwen2ForCausalLM"],
-                                                               "num_hidden_layers": 28, "num_attention_heads": 28,
-                                                               "num_key_value_heads": 4, "hidden_size": 3584,
-                                                               "max_position_embeddings": 32768}}
+    model_extra(hub)["Qwen/Qwen2.5-7B-Instruct"] = {"config": {
+        "model_type": "qwen2", "architectures": ["Qwen2ForCausalLM"], "num_hidden_layers": 28,
+        "num_attention_heads": 28, "num_key_value_heads": 4, "hidden_size": 3584, "max_position_embeddings": 32768}}
     record = catalog.get_model("qwen/qwen2.5-7b-instruct", source="hub")
     assert record.id == "Qwen/Qwen2.5-7B-Instruct" and record.params == 7_615_616_512
     assert record.config.num_key_value_heads == 4 and record.config.context_length == 32768
@@ -178,3 +178,54 @@ def test_an_unreachable_hub_is_not_asked_again_at_once(hub, monkeypatch):
     assert catalog.search(ModelQuery(limit=1), source="hub").source == "hub"  # an explicit choice asks
     monkeypatch.setattr(service, "RECHECK_HUB_AFTER_S", 0.0)
     assert catalog.search(ModelQuery(limit=1)).source == "hub"
+
+
+def test_a_bound_on_the_sorted_field_ends_the_scan_early(hub):
+    hub.models_page_size = 200
+    query = ModelQuery(min_likes=5000, sort=Sort.LIKES, limit=50)
+    result = catalog.search(query, source="hub", today=TODAY)
+    pages = [r for r in hub.requests if r.path == "/api/models" and r.arg("limit") != "1"]
+    assert len(pages) == 1  # the first page already reaches models under 5,000 likes
+    expected = catalog.search(query, source="snapshot")
+    assert len(expected.records) < 50 and [r.id for r in result.records] == [r.id for r in expected.records]
+    assert result.notices == []
+
+
+def test_get_model_falls_back_to_the_snapshot_only_when_the_hub_fails(hub):
+    hub.fail(r"^/api/models/", 503)
+    with pytest.raises(Unavailable):
+        catalog.get_model("Qwen/Qwen2.5-7B-Instruct", source="hub")
+    hub.fail(r"^/api/models/", 503)
+    record = catalog.get_model("Qwen/Qwen2.5-7B-Instruct")
+    assert record.offers[0].source == "litellm catalog"  # the snapshot's record, not the Hub's
+
+
+def test_the_hub_is_asked_again_once_the_pause_is_over(hub, monkeypatch):
+    monkeypatch.setattr(service, "RECHECK_HUB_AFTER_S", 0.5)
+    hub.fail(r"^/api/models$", 503)
+    assert catalog.search(ModelQuery(limit=1)).source == "snapshot"
+    time.sleep(0.3)
+    assert catalog.search(ModelQuery(limit=1)).source == "snapshot"  # within the pause: not asked
+    time.sleep(0.3)
+    assert catalog.search(ModelQuery(limit=1)).source == "hub"  # 0.6 s after the failure: asked again
+
+
+def test_record_from_model_info_keeps_what_the_hub_said():
+    from huggingface_hub.hf_api import ModelInfo
+
+    info = ModelInfo(id="org/m", gated="auto", likes=1, downloads=2, trendingScore=3,
+                     createdAt="2026-01-02T10:00:00.000Z", lastModified="2026-02-03T10:00:00.000Z",
+                     tags=["transformers", "license:mit"], library_name="transformers",
+                     safetensors={"parameters": {"BF16": 10, "F32": 2}, "total": 12},
+                     inferenceProviderMapping=[
+                         {"provider": "together", "providerId": "org/m-Turbo", "status": "live", "task": "x"},
+                         {"provider": "novita", "providerId": "org/m", "status": "staging", "task": "x"}])
+    record = live.record_from_model_info(info)
+    assert (record.gated, record.likes, record.downloads, record.trending) == (True, 1, 2, 3.0)
+    assert (record.created_at, record.last_modified) == (dt.date(2026, 1, 2), dt.date(2026, 2, 3))
+    assert (record.license, record.library, record.params) == ("mit", "transformers", 12)
+    assert record.providers == ("together",)  # staging is not served to users yet
+    assert record.offers[0].provider_model_id == "org/m-Turbo" and record.dtype_params == {"BF16": 10, "F32": 2}
+    bare = live.record_from_model_info(ModelInfo(id="org/bare"))
+    assert (bare.task, bare.params, bare.likes, bare.providers, bare.gated) == (None, None, None, None, None)
+    assert live.record_from_model_info(ModelInfo(id="org/open", gated=False)).gated is False

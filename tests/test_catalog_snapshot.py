@@ -237,3 +237,10 @@ def test_loaded_snapshot_is_cached_until_the_file_changes(tmp_path):
     assert snapshot.load(path) is first
     snapshot.write_snapshot(snapshot.records_to_table(RECORDS), path, sources={}, built="test")
     assert snapshot.load(path).size == len(RECORDS)
+
+
+def test_shipped_snapshot_has_the_current_schema():
+    import pyarrow.parquet as pq
+
+    shipped = pq.read_schema(SHIPPED_SNAPSHOT).remove_metadata()
+    assert shipped == snapshot.SCHEMA, "the record types changed: rebuild the snapshot with `make snapshot`"

@@ -131,7 +131,7 @@ def test_too_large_catalog_model_is_refused_before_any_download(monkeypatch, iso
     final = answers(CAPITAL, spec=BackendSpec("local", model="Qwen/Qwen-72B"))[-1]
     assert final.status == "error" and isinstance(final.error, TooLarge), final.error
     message = final.error.user_message()
-    assert "Qwen/Qwen-72B" in message and "GB" in message and "hosted" in message
+    assert "Qwen/Qwen-72B" in message and "GiB" in message and "hosted" in message
     assert connections == []
     assert not (isolated_home / "hub").exists()  # nothing downloaded
 

@@ -11,14 +11,15 @@ from streamlit.testing.v1 import AppTest
 
 from tests.support.fault_server import FaultServer
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_Playground.py")
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TOKEN = "hf_pageSecret0123456789abcdef"
 BADGE_ERROR = ":red-badge[Error]"
 STATS = re.compile(r"^first token \d+\.\d\d s · \d+\.\d tok/s · \d+ tokens( \(est\.\))? · total \d+\.\d\d s$")
 
 
 def _app(query: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=240)
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.switch_page("pages/3_Playground.py")  # as part of the app, so sidebar page links resolve
     at.query_params.update(query)
     at.session_state["hf_token"] = TOKEN  # this browser session's own token
     return at.run()
@@ -46,7 +47,7 @@ def _send(at, prompt: str) -> None:
 def test_two_local_panes_answer_with_stats_history_and_code():
     at = _app({"panes": "2", "p1.temperature": "0", "p1.max_new_tokens": "12",
                "p1.system": "You are a geography teacher. Answer in one short sentence.",
-               "p2.temperature": "0", "p2.max_new_tokens": "12", "p2.system": "You are a pirate."})
+               "p2.temperature": "0", "p2.max_new_tokens": "12", "p2.system": "Answer in French."})
     assert not at.exception
     assert [e.value for e in at.title] == ["Playground"]
     _send(at, "What is the capital of France?")
@@ -62,8 +63,8 @@ def test_two_local_panes_answer_with_stats_history_and_code():
     assert at.text_area(key="pg_prompt").value == ""  # sent, so the box is ready for the next turn
     codes = [c.value for c in at.code]
     assert len(codes) == 2 and all("AutoModelForCausalLM" in c for c in codes)
-    assert "You are a pirate." in codes[1]
-    assert at.query_params["p2.system"] == "You are a pirate."
+    assert "Answer in French." in codes[1]
+    assert at.query_params["p2.system"] == "Answer in French."
 
     # A second turn carries the history; clearing one pane leaves the other alone.
     _send(at, "And of Italy?")
@@ -114,7 +115,7 @@ def test_bad_input_is_explained_in_its_own_pane_and_loses_nothing(hub):
     assert TOKEN not in _page_text(at)
 
 
-def test_hosted_pane_sends_the_session_token_to_the_server_but_never_shows_it():
+def test_hosted_pane_on_a_server_of_your_own_answers_without_the_session_token():
     server = FaultServer().start()
     try:
         at = _app({"p1.kind": "hosted", "p1.model": "served-model", "p1.base_url": server.url,
@@ -129,8 +130,20 @@ def test_hosted_pane_sends_the_session_token_to_the_server_but_never_shows_it():
         (request,) = server.chat_requests()
     finally:
         server.stop()
-    assert request.authorization == f"Bearer {TOKEN}"
+    assert not request.authorization  # the session's HF token goes only to Hugging Face
     assert request.body["seed"] == 5 and request.body["stop"] == ["END"]
     (code,) = at.code
-    assert "InferenceClient(base_url=" in code.value and '"HF_TOKEN"' in code.value
+    assert "InferenceClient(base_url=" in code.value and "HF_TOKEN" not in code.value
     assert TOKEN not in _page_text(at)
+
+
+def test_arrival_link_opens_one_hosted_pane_per_model_and_puts_the_setup_in_the_url():
+    at = _app({"models": "Qwen/Qwen2.5-7B-Instruct,meta-llama/Llama-3.1-8B-Instruct", "shortlist": "a/b"})
+    assert not at.exception
+    assert [c.subheader[0].value for c in _columns(at)] == ["Pane 1", "Pane 2"]
+    assert [at.text_input(key=f"pg{i}_model").value for i in (0, 1)] == \
+        ["Qwen/Qwen2.5-7B-Instruct", "meta-llama/Llama-3.1-8B-Instruct"]
+    assert [at.radio(key=f"pg{i}_kind").value for i in (0, 1)] == ["hosted", "hosted"]
+    assert "models" not in at.query_params and at.query_params["shortlist"] == "a/b"
+    assert at.query_params["p2.model"] == "meta-llama/Llama-3.1-8B-Instruct"
+    assert at.query_params["p2.provider"] == "auto"

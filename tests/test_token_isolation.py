@@ -80,3 +80,16 @@ def test_token_isolation_multi_user_server_ignores_the_machine_token(hub, monkey
     go(other, "pages/4_Settings.py")
     assert not other.radio  # no "save to the token file" choice on a shared server
     assert "This server is shared" in page_text(other)
+
+
+def test_token_isolation_playground_session_without_token_does_not_borrow_one(hub):
+    token_a = register_user(hub, "alice")
+    session_a, session_b = open_session(), open_session()
+    enter_token(go(session_a, "pages/4_Settings.py"), token_a)
+    go(session_b, "pages/3_Playground.py", panes="1",
+       **{"p1.kind": "hosted", "p1.provider": "auto", "p1.model": "Qwen/Qwen2.5-7B-Instruct"})
+    session_b.text_area(key="pg_prompt").set_value("Hi")
+    next(b for b in session_b.button if b.label == "Send").click().run()
+    assert not session_b.exception
+    assert "need an access token, and none is set" in "\n".join(e.value for e in session_b.error)
+    assert [r.path for r in hub.requests if r.authorization == f"Bearer {token_a}"] == ["/api/whoami-v2"]

@@ -70,14 +70,17 @@ def conditions(query: ModelQuery, today: dt.date) -> list[Condition]:
 
 
 def _merge_bounds(found: list[Condition]) -> list[Condition]:
-    """At most one condition per field and op, so masks can be keyed by field: params ge+le become one pair."""
-    by_field: dict[str, list[Condition]] = {}
+    """One condition per field, so results can say which field left a model out: a lower and an upper
+    bound on the same field (min and max parameters) become one "between"."""
+    merged: dict[str, Condition] = {}
     for cond in found:
-        by_field.setdefault(cond.field, []).append(cond)
-    merged = []
-    for field, conds in by_field.items():
-        merged.append(conds[0] if len(conds) == 1 else Condition(field, "between", (conds[0].value, conds[1].value)))
-    return merged
+        other = merged.get(cond.field)
+        if other is None:
+            merged[cond.field] = cond
+        else:
+            low, high = (other, cond) if other.op == "ge" else (cond, other)
+            merged[cond.field] = Condition(cond.field, "between", (low.value, high.value))
+    return list(merged.values())
 
 
 def matches(record: ModelRecord, cond: Condition) -> bool:

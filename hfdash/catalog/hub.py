@@ -2,9 +2,10 @@
 
 The Hub filters what it can (search, task, library, parameter range, provider, gated) and sorts;
 the rest (likes, downloads, created/updated dates) is filtered here on the lazy iterator, which stops
-at `limit` matches or after `SCAN_CAP` models. Every condition is re-checked here too, so both
-sources share one meaning (filters.py). `huggingface_hub` retries 429/5xx with long back-offs and
-has no timeout on listings, so one quick first request finds out whether the Hub answers at all.
+at `limit` matches, at the first model below a bound on the sorted field, or after `SCAN_CAP` models.
+Every condition is re-checked here too, so both sources share one meaning (filters.py).
+`huggingface_hub` retries 429/5xx with long back-offs and has no timeout on listings, so one quick
+first request finds out whether the Hub answers at all.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import threading
 
 from hfdash.auth import hub_token_arg
 from hfdash.catalog import filters
-from hfdash.catalog.records import ANY_PROVIDER, ModelConfig, ModelQuery, ModelRecord, ProviderOffer, SearchResult, Sort
+from hfdash.catalog.records import (ANY_PROVIDER, SORT_FIELD, ModelConfig, ModelQuery, ModelRecord, ProviderOffer,
+                                    SearchResult, Sort)
 from hfdash.config import Settings
 from hfdash.errors import HfdashError, Timeout, Unavailable, from_exception
 
@@ -57,7 +59,9 @@ def search(query: ModelQuery, *, settings: Settings, token: str | None, today: d
     client_side = [c for c in conditions if c.field not in SERVER_SIDE]
     kwargs = _server_params(query)
     kwargs["limit"] = SCAN_CAP if client_side else query.limit
-    scan = _Scan(api, kwargs, conditions, query.limit, token)
+    # Sorted descending by the very field a lower bound is on: the first model below it ends the scan.
+    floor = next((c for c in client_side if c.field == SORT_FIELD[query.sort] and c.op == "ge"), None)
+    scan = _Scan(api, kwargs, conditions, query.limit, token, floor)
     scan.run(deadline=timeout_s() * 3, what=what)
     records = sorted(scan.matched, key=filters.sort_key(query.sort))
     notices = []
@@ -154,8 +158,10 @@ def _probe(api, token: str | None, what: str) -> None:
 class _Scan:
     """Reads `list_models` in a worker thread, so a Hub that stops answering mid-listing can't hang the caller."""
 
-    def __init__(self, api, kwargs: dict, conditions: list[filters.Condition], limit: int, token: str | None):
+    def __init__(self, api, kwargs: dict, conditions: list[filters.Condition], limit: int, token: str | None,
+                 floor: filters.Condition | None):
         self.api, self.kwargs, self.conditions, self.limit, self.token = api, kwargs, conditions, limit, token
+        self.floor = floor
         self.matched: list[ModelRecord] = []
         self.excluded: dict[str, int] = {}
         self.scanned = 0
@@ -175,6 +181,9 @@ class _Scan:
             for info in self.api.list_models(**self.kwargs, token=hub_token_arg(self.token)):
                 self.scanned += 1
                 record = record_from_model_info(info)
+                if self.floor and (value := getattr(record, self.floor.field)) is not None \
+                        and value < self.floor.value:
+                    return
                 failed = [c for c in self.conditions if not filters.matches(record, c)]
                 if not failed:
                     self.matched.append(record)

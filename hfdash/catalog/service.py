@@ -42,20 +42,23 @@ def search(query: ModelQuery, *, source: str = "auto", token: str | None = None,
     validate(query, settings)
     if source == "snapshot":
         return snapshot.load(settings.snapshot).search(query, today=today)
-    unreachable = _recently_unreachable(settings.endpoint) if source == "auto" else None
+    if source == "auto" and (remembered := _recently_unreachable(settings.endpoint)):
+        return _from_snapshot_because(remembered, query, settings, today)
     try:
-        if unreachable:
-            raise unreachable
         result = hub.search(query, settings=settings, token=token, today=today)
     except HfdashError as err:
         if isinstance(err, (Unavailable, Timeout)):
             _unreachable[settings.endpoint] = (time.monotonic(), err)
         if source == "hub":
             raise
-        result = snapshot.load(settings.snapshot).search(query, today=today)
-        result.notices.insert(0, f"Showing the offline snapshot: the live Hub could not be used. {err.user_message()}")
-        return result
+        return _from_snapshot_because(err, query, settings, today)
     result.snapshot_date = _snapshot_date(settings)
+    return result
+
+
+def _from_snapshot_because(err: HfdashError, query: ModelQuery, settings: Settings, today: dt.date) -> SearchResult:
+    result = snapshot.load(settings.snapshot).search(query, today=today)
+    result.notices.insert(0, f"Showing the offline snapshot: the live Hub could not be used. {err.user_message()}")
     return result
 
 

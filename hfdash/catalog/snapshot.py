@@ -25,7 +25,7 @@ from hfdash.errors import SnapshotError
 
 FORMAT_VERSION = 1
 METADATA_KEY = b"hfdash.snapshot"
-REBUILD_COMMAND = "make snapshot  (python scripts/build_snapshot.py --src ../shared/data/hub --out hfdash/data/snapshot.parquet)"
+REBUILD_COMMAND = "make snapshot (scripts/build_snapshot.py; see the README), or python -m hfdash snapshot --out PATH"
 
 CONFIG_FIELDS = tuple(f.name for f in fields(ModelConfig))
 _ARROW_TYPES = {"str | None": pa.string(), "bool | None": pa.bool_(), "int | None": pa.int64(),

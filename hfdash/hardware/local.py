@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from hfdash.hardware.devices import THIS_MACHINE, Device
 
 MEMINFO = Path("/proc/meminfo")
+NVIDIA_DRIVER = Path("/proc/driver/nvidia/version")
+ROCM_DEVICE = Path("/dev/kfd")
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,15 @@ def system_ram() -> tuple[int | None, int | None]:
         return None, None
 
 
+def _gpu_driver_present() -> bool:
+    """NVIDIA or ROCm driver visible: only then is importing torch (seconds) worth it."""
+    return NVIDIA_DRIVER.exists() or ROCM_DEVICE.exists() or shutil.which("nvidia-smi") is not None
+
+
+@lru_cache(maxsize=1)
 def cuda_devices() -> tuple[Device, ...]:
+    if not _gpu_driver_present():
+        return ()
     try:
         import torch  # heavy and optional: only when this machine is asked about
     except ImportError:

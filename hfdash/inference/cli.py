@@ -55,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
     params = GenerationParams(max_new_tokens=args.max_new_tokens, temperature=args.temperature,
                               top_p=args.top_p, seed=args.seed, stop=tuple(args.stop)).validate()
     messages = ([Message("system", args.system)] if args.system else []) + [Message("user", args.prompt)]
+    if spec.kind == "local":  # our own progress lines replace transformers' bars
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
     printed = 0
     answer = None
     for answer in stream_answer(spec, messages, params, token=ambient_token(), on_progress=show_progress):

@@ -107,10 +107,11 @@ def export_markdown(transcripts: list[Transcript]) -> str:
             answer = turn.answer
             status = "" if answer.status == "done" else f" ({answer.status})"
             lines += ["### User", "", turn.prompt, "", f"### Assistant{status}", "", answer.text or "_(no text)_", ""]
-            lines += [f"_Notice: {notice}_" for notice in answer.notices]
+            notes = [f"_Notice: {notice}_" for notice in answer.notices]
             if answer.error is not None:
-                lines.append(f"**{answer.error.title}:** {answer.error.user_message()}")
+                notes.append(f"**{answer.error.title}:** {answer.error.user_message()}")
             if answer.stats is not None:
-                lines.append(f"_{stats_line(answer.stats)}_")
-            lines.append("")
+                notes.append(f"_{stats_line(answer.stats)}_")
+            for note in notes:  # each its own paragraph
+                lines += [note, ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -1,7 +1,8 @@
 """'Copy as code': a runnable Python snippet that makes the same call as a playground pane.
 
 Hosted panes get `huggingface_hub.InferenceClient` (provider or base URL), local panes `transformers`.
-A snippet never contains a token: it reads HF_TOKEN from the environment of whoever runs it.
+A snippet never contains a token: it reads HF_TOKEN from the environment of whoever runs it, and
+(like the hosted backend) sends it only to Hugging Face, never to a server of your own.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import pprint
 from pathlib import PurePath
 
 from hfdash.inference.base import BackendSpec, GenerationParams, Message
+from hfdash.inference.hosted import is_hf_host
 
 
 def code_snippet(spec: BackendSpec, messages: list[Message], params: GenerationParams) -> str:
@@ -27,9 +29,12 @@ def _kwargs(pairs: list[tuple[str, object]], indent: str) -> str:
 
 
 def _client_snippet(spec: BackendSpec, messages: list[Message], params: GenerationParams) -> str:
-    if spec.base_url:
-        # A self-hosted server may need no token, so the snippet runs without one.
-        client = f'InferenceClient(base_url={spec.base_url!r}, api_key=os.environ.get("HF_TOKEN"))'
+    if spec.base_url and is_hf_host(spec.base_url):
+        client = f'InferenceClient(base_url={spec.base_url!r}, api_key=os.environ["HF_TOKEN"])'
+    elif spec.base_url:
+        # As in the Playground, a server of your own never gets the Hugging Face token; the empty
+        # header stops huggingface_hub from adding a saved one by itself.
+        client = f'InferenceClient(base_url={spec.base_url!r}, headers={{"authorization": ""}})'
     else:
         client = f'InferenceClient(provider={spec.provider or "auto"!r}, api_key=os.environ["HF_TOKEN"])'
     call: list[tuple[str, object]] = []
@@ -40,9 +45,8 @@ def _client_snippet(spec: BackendSpec, messages: list[Message], params: Generati
         call.append(("seed", params.seed))
     if params.stop:
         call.append(("stop", list(params.stop)))
-    return f"""import os
-
-from huggingface_hub import InferenceClient
+    imports = "" if "os.environ" not in client else "import os\n\n"
+    return f"""{imports}from huggingface_hub import InferenceClient
 
 client = {client}
 messages = {_messages_literal(messages)}

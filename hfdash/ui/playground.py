@@ -29,7 +29,6 @@ from hfdash.inference import (DEVICES, DTYPES, EMBEDDED_MODEL, KINDS, Answer, Ba
 from hfdash.inference.export import Transcript, Turn, export_json, export_markdown, stats_line
 from hfdash.inference.snippets import code_snippet
 from hfdash.ui.session import call_token
-from hfdash.ui.shortlist import get_shortlist
 
 MAX_PANES = 4
 POLL_S = 0.1
@@ -238,10 +237,6 @@ def _resize(panes: list[Pane], count: int) -> None:
     del panes[count:]
 
 
-def _panes_from_shortlist() -> None:
-    _set_panes([pane_for_model(model) for model in get_shortlist()[:MAX_PANES]])
-
-
 def _clear_history(index: int) -> None:
     panes = st.session_state[PANES_KEY]
     if index < len(panes):
@@ -315,7 +310,9 @@ def _pane_setup(index: int, pane: Pane, saved_urls: list[str]) -> HfdashError | 
     """Draw the pane's set-up widgets, copy their values into the pane; return what stops it sending."""
     key = functools.partial(_widget_key, index)
     st.subheader(f"Pane {index + 1}")
-    with st.expander(pane.spec.label, expanded=True):
+    # Open until the first send, then folded so the conversation is in view.
+    busy = RUN_KEY in st.session_state or st.session_state.get(SEND_KEY, False)
+    with st.expander(pane.spec.label, expanded=not (pane.turns or busy)):
         _seed(key("kind"), pane.spec.kind)
         kind = st.radio("Backend", KINDS, key=key("kind"), horizontal=True,
                         format_func={"local": "Local (transformers)", "hosted": "Hosted"}.get)
@@ -360,7 +357,7 @@ def _answer_view(answer: Answer, progress: tuple[str, float | None] | None = Non
         st.badge(label, color=color)
     if answer.error is not None:
         st.error(f"**{answer.error.title}**: {answer.error.user_message()}")
-    if answer.stats is not None:
+    if answer.stats is not None and (answer.text or answer.status != "error"):  # no figures for a failed call
         st.caption(stats_line(answer.stats))
 
 
@@ -445,17 +442,12 @@ def _follow_run(run: dict[int, Slot], boxes: dict, panes: list[Pane]) -> None:
 # ---- the page ----
 
 def _toolbar(panes: list[Pane]) -> bool:
-    left, middle, right = st.columns([2, 2, 3])
+    left, right = st.columns([2, 5])
     _seed(COUNT_KEY, len(panes))
     count = left.radio("Panes", range(1, MAX_PANES + 1), key=COUNT_KEY, horizontal=True)
     _resize(panes, count)
     _seed(VARIANTS_KEY, False)
-    variants = middle.toggle("A different prompt per pane", key=VARIANTS_KEY)
-    shortlist = get_shortlist()
-    if shortlist:
-        right.button(f"Panes from the shortlist ({min(len(shortlist), MAX_PANES)})", on_click=_panes_from_shortlist,
-                     help="One hosted pane per shortlisted model.")
-    return variants
+    return right.toggle("A different prompt per pane", key=VARIANTS_KEY)
 
 
 def _controls(panes: list[Pane], variants: bool, running: bool) -> None:

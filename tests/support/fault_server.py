@@ -7,7 +7,7 @@ does, chosen by the request's `model` field:
                             fail-403-gated says the repo is gated
     hang                    accepts the request and never answers (until the server stops)
     drop                    streams a few chunks, then closes the connection without finishing
-    anything else           a normal streamed answer: WORDS, one chunk per word every `token_delay`
+    anything else           a normal streamed answer: `words`, one chunk per word every `token_delay`
                             seconds, then a usage chunk if `stream_options.include_usage` was asked
 
 Every request is recorded with its headers (Authorization included) and JSON body, so tests can prove
@@ -57,13 +57,15 @@ class Recorded:
 
 
 class FaultServer:
-    def __init__(self, token_delay: float = 0.0):
+    def __init__(self, token_delay: float = 0.0, words: tuple[str, ...] = WORDS):
         self.token_delay = token_delay
+        self.words = words
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = QuietServer(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
 
     @property
     def url(self) -> str:
@@ -134,8 +136,9 @@ class FaultServer:
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
-                limit = min(len(WORDS), int(body.get("max_tokens") or len(WORDS)))
-                for index, word in enumerate(WORDS[:limit]):
+                words = server.words
+                limit = min(len(words), int(body.get("max_tokens") or len(words)))
+                for index, word in enumerate(words[:limit]):
                     if drop and index == DROP_AFTER:
                         self.wfile.flush()
                         self.connection.shutdown(2)  # cut mid-answer: no final chunk, no [DONE]
@@ -146,7 +149,7 @@ class FaultServer:
                     self._event({"choices": [{"index": 0, "delta": {"role": "assistant", "content": word},
                                               "finish_reason": None}]})
                 self._event({"choices": [{"index": 0, "delta": {}, "finish_reason":
-                                          "length" if limit < len(WORDS) else "stop"}]})
+                                          "length" if limit < len(words) else "stop"}]})
                 if (body.get("stream_options") or {}).get("include_usage"):
                     self._event({"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": limit,
                                                           "total_tokens": 5 + limit}})

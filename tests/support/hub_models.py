@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 from urllib.parse import urlencode
 
 from hfdash.catalog.records import ModelRecord
@@ -31,7 +32,7 @@ SORT_KEYS = {"downloads": "downloads", "likes": "likes", "createdAt": "createdAt
 
 def hub_json(record: ModelRecord) -> dict:
     """A ModelRecord as the Hub's API JSON: unknown facts are left out, as the Hub leaves them out."""
-    data: dict = {"_id": f"{abs(hash(record.id)):024x}"[:24], "id": record.id, "modelId": record.id,
+    data: dict = {"_id": hashlib.sha1(record.id.encode()).hexdigest()[:24], "id": record.id, "modelId": record.id,
                   "author": record.id.split("/")[0] if "/" in record.id else None, "private": False,
                   "likes": record.likes, "downloads": record.downloads, "pipeline_tag": record.task,
                   "library_name": record.library, "trendingScore": record.trending,

@@ -1,0 +1,69 @@
+"""The hosted backend against a REAL `transformers serve` process serving the embedded model on 127.0.0.1."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from hfdash.inference import BackendSpec, GenerationParams, Message, stream_answer
+
+pytestmark = pytest.mark.slow
+
+CAPITAL = [Message("user", "What is the capital of France?")]
+GREEDY = GenerationParams(temperature=0, max_new_tokens=24)
+
+
+@pytest.fixture
+def served(transformers_serve):
+    return BackendSpec("hosted", model=transformers_serve.model, base_url=transformers_serve.base_url)
+
+
+def answers(spec, messages=CAPITAL, params=GREEDY, stop=None):
+    return list(stream_answer(spec, messages, params, token=None, stop=stop))
+
+
+def test_streams_the_answer_with_the_servers_usage(served):
+    seen = answers(served)
+    final = seen[-1]
+    assert final.status == "done", final.error
+    assert "Paris" in final.text
+    assert len(seen) - 1 >= 3 and all(a.status == "streaming" for a in seen[:-1])
+    assert not final.stats.tokens_estimated  # counted by the server (usage), not guessed
+    assert final.stats.output_tokens >= 3 and 0 < final.stats.ttft_s <= final.stats.total_s
+
+
+def test_parameters_reach_the_server(served):
+    short = answers(served, params=GenerationParams(temperature=0, max_new_tokens=3))[-1]
+    assert short.status == "done" and short.stats.output_tokens <= 3
+    assert short.text.strip() and "Paris" not in short.text  # cut before the answer's end
+    sampled = GenerationParams(temperature=1.0, seed=42, max_new_tokens=6)
+    story = [Message("user", "Tell me a story.")]
+    assert answers(served, story, sampled)[-1].text == answers(served, story, sampled)[-1].text
+
+
+def test_two_panes_at_once_both_answer(served):
+    results = {}
+
+    def pane(name, system):
+        results[name] = answers(served, [Message("system", system), *CAPITAL],
+                                GenerationParams(temperature=0, max_new_tokens=12))[-1]
+
+    threads = [threading.Thread(target=pane, args=(n, s)) for n, s in (("a", "Be brief."), ("b", "Be polite."))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert [results[n].status for n in "ab"] == ["done", "done"], results
+    assert all(results[n].text.strip() for n in "ab")
+
+
+def test_stop_closes_the_stream_and_the_server_keeps_serving(served):
+    stop = threading.Event()
+    for answer in stream_answer(served, [Message("user", "Write a long story about a dragon.")],
+                                GenerationParams(max_new_tokens=200), token=None, stop=stop):
+        if answer.text:
+            stop.set()
+    assert answer.status == "stopped" and answer.text
+    assert answer.stats.output_tokens < 200
+    assert answers(served, params=GenerationParams(temperature=0, max_new_tokens=2))[-1].status == "done"
