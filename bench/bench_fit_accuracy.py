@@ -141,9 +141,9 @@ def report(rows: list[dict], device: str) -> int:
         if abs(ratio - 1) > TARGET or abs(kv_ratio - 1) > TARGET:
             missed.append(r["model"])
         line = (f"{r['case']:<18} {r['model']:<36} {r['dtype']:<5} {r['est_weights'] / mib:>8.1f} "
-                f"{r['weights'] / mib:>8.1f} {r['est_kv'] / mib:>8.1f} {r['kv'] / mib:>8.1f} {kv_ratio:>8.3f} "
+                f"{r['weights'] / mib:>8.1f} {r['est_kv'] / mib:>8.1f} {r['kv'] / mib:>8.1f} {kv_ratio:>8.4f} "
                 f"{est / mib:>9.1f} "
-                f"{measured / mib:>9.1f} {ratio:>6.3f} {r['seconds']:>5.0f}")
+                f"{measured / mib:>9.1f} {ratio:>6.4f} {r['seconds']:>5.0f}")
         if r["peak"] is not None:
             line += f" {r['peak'] / mib:>9.1f} {r['est_total'] / mib:>12.1f}"
         print(line)

@@ -71,7 +71,7 @@ def test_filter_and_shortlist_survive_a_reload(app_server, page):
     page.locator(SIDEBAR).get_by_role("link", name="Compare fit").click()
     page.wait_for_url(re.compile(r"/Hardware_fit\?"), timeout=30_000)
     assert url_params(page)["models"] == expected[0] and url_params(page)["shortlist"] == expected[0]
-    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Browse").click()
+    page.locator(".st-key-nav").get_by_role("link", name="Browse").click()
     page.wait_for_url(re.compile(r"/Browse\?shortlist="), timeout=30_000)
     assert expected[0] in page.locator(SIDEBAR).inner_text()
 

@@ -1,12 +1,24 @@
-"""What every page starts with."""
+"""What every page starts with: page config, the page links and the shortlist in the sidebar."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from hfdash.ui import shortlist
+
+PAGES = (
+    ("app.py", "Home", ":material/home:"),
+    ("pages/1_Browse.py", "Browse", ":material/search:"),
+    ("pages/2_Hardware_fit.py", "Hardware fit", ":material/memory:"),
+    ("pages/3_Playground.py", "Playground", ":material/chat:"),
+    ("pages/4_Settings.py", "Settings", ":material/settings:"),
+)
+NAV_KEY = "nav"  # the links' container carries the CSS class st-key-nav
+
 
 def page_setup(title: str, icon: str) -> None:
     st.set_page_config(page_title=f"{title} · hfdash", page_icon=icon, layout="wide")
-    from hfdash.ui.shortlist import render_sidebar
-
-    render_sidebar()
+    with st.sidebar.container(key=NAV_KEY):
+        for path, label, link_icon in PAGES:
+            shortlist.page_link(path, label, icon=link_icon)
+    shortlist.render_sidebar()

@@ -40,7 +40,7 @@ def get_shortlist() -> list[str]:
         # A new session, or a link carrying a shortlist was opened: the URL wins.
         st.session_state[STATE_KEY] = parse(raw)
     ids = st.session_state[STATE_KEY]
-    # Navigating by the sidebar's page list drops query params: put the shortlist back.
+    # A link or typed URL without the shortlist must not drop it: put it back.
     _write_url(ids)
     return list(ids)
 

@@ -26,7 +26,7 @@ class RecordedPage:
 
     def navigate(self, label: str, until: str) -> None:
         """Follow the sidebar link, as a user does: the same Streamlit session, unlike a reload."""
-        self.page.locator('[data-testid="stSidebarNav"] a', has_text=label).first.click()
+        self.page.locator(".st-key-nav a", has_text=label).first.click()
         self.wait_for(until)
 
     def wait_for(self, text: str) -> None:
