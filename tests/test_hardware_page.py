@@ -30,7 +30,7 @@ def charts(at: AppTest) -> list[dict]:
 
 
 def test_models_from_the_link_give_both_charts_and_a_verdict_per_device(offline):
-    at = open_page(models=f"{SMOL},Qwen/Qwen3-8B", context="8192", devices="rtx-4090,h100", gpus="2")
+    at = open_page(models=f"{SMOL},Qwen/Qwen3-8B", context="8192", devices="rtx-4090,h100", gpus="2", mem="12")
     assert not at.exception and "Hardware fit" in at.title[0].value
     bars, curve = charts(at)
     models, precisions = bars["data"][0]["x"]
@@ -41,10 +41,14 @@ def test_models_from_the_link_give_both_charts_and_a_verdict_per_device(offline)
     assert curve["layout"]["xaxis"]["type"] == "log"
     assert max(curve["data"][1]["x"]) == 40960  # up to Qwen3-8B's maximum context
     table = at.dataframe[0].value
-    assert list(table["model"]) == [SMOL, SMOL, "Qwen/Qwen3-8B", "Qwen/Qwen3-8B"]
-    assert set(table["verdict"]) == {"fits on one"}
-    assert table["decode speed (upper bound)"].str.contains("estimate").all()
+    assert list(table["model"]) == [SMOL] * 3 + ["Qwen/Qwen3-8B"] * 3
+    assert list(table["device"])[:3] == ["NVIDIA GeForce RTX 4090 24 GB", "NVIDIA H100 80 GB (SXM)", "Custom 12 GiB"]
+    # Qwen3-8B at bf16 with 8,192 tokens needs ~18.5 GiB: two 12 GiB cards, one of the others.
+    assert list(table["verdict"]) == ["fits on one"] * 5 + ["fits across 2"]
+    speeds = list(table["decode speed (upper bound)"])
+    assert "estimate" in speeds[0] and speeds[2] == "unknown (bandwidth not known)"  # custom size: no bandwidth
     assert at.query_params["context"] == "8192" and at.query_params["devices"] == "rtx-4090,h100"
+    assert at.query_params["mem"] == "12"
 
 
 def test_changing_a_widget_updates_the_url(offline):

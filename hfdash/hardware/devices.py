@@ -9,10 +9,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from hfdash.errors import BadParameters
+from hfdash.hardware.estimate import GIB
 
 DEVICES_PATH = Path(__file__).resolve().parent.parent / "data" / "devices.json"
 THIS_MACHINE = "this-machine"
-GIB = 1024**3
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(gib|gb|g)\s*$", re.IGNORECASE)
 
 

@@ -9,12 +9,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from hfdash.hardware.devices import THIS_MACHINE, Device, custom_device, device_ids, find_device, shipped_devices
-from hfdash.hardware.estimate import DTYPES, KV_DTYPES
+from hfdash.hardware.estimate import DTYPES, GIB, KV_DTYPES
 from hfdash.hardware.local import this_machine
 from hfdash.hardware.report import ModelFit, fit_model
 from hfdash.units import human_bytes
 
-GIB = 1024**3
 TERMS = (("Weights", "weights_bytes", "#4C78A8"), ("KV cache", "kv_cache_bytes", "#F58518"),
          ("Activations", "activation_bytes", "#54A24B"), ("Overhead", "overhead_bytes", "#B279A2"))
 DEFAULT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -126,7 +125,7 @@ def _initial_state(problems: list[str]) -> None:
         "fit_kv": _choice_param("kv", ["auto", *KV_DTYPES], "auto", problems),
         "fit_devices": [d for d in devices if d in device_ids()],
         "fit_gpus": _int_param("gpus", 1, problems),
-        "fit_memory": float(_int_param("mem", 0, problems, minimum=0)),
+        "fit_memory": _int_param("mem", 0, problems, minimum=0),
     }
     for key, value in defaults.items():
         st.session_state.setdefault(key, value)
@@ -136,7 +135,7 @@ def _write_url(models: list[str]) -> None:
     state = st.session_state
     wanted = {"models": ",".join(models), "dtype": state.fit_dtype, "context": str(state.fit_context),
               "batch": str(state.fit_batch), "kv": state.fit_kv, "devices": ",".join(state.fit_devices),
-              "gpus": str(state.fit_gpus), "mem": f"{state.fit_memory:g}"}
+              "gpus": str(state.fit_gpus), "mem": str(state.fit_memory)}
     changed = {k: v for k, v in wanted.items() if st.query_params.get(k) != v}
     if changed:
         st.query_params.update(changed)
@@ -159,7 +158,7 @@ def render() -> None:
     left.multiselect("Devices", device_ids(), key="fit_devices", format_func=_device_name)
     cols = left.columns(2)
     cols[0].number_input("GPUs of each device", min_value=1, max_value=64, step=1, key="fit_gpus")
-    cols[1].number_input("Custom device memory (GiB, 0 = none)", min_value=0.0, max_value=4096.0, step=1.0,
+    cols[1].number_input("Custom device memory (GiB, 0 = none)", min_value=0, max_value=4096, step=1,
                          key="fit_memory")
     right.selectbox("Precision (context chart and verdicts)", DTYPES, key="fit_dtype")
     right.number_input("Context length (tokens)", min_value=1, max_value=10_000_000, step=1024, key="fit_context")

@@ -58,9 +58,10 @@ class Slot:
         self.progress: tuple[str, float | None] | None = None  # local model fetch / conversion / load
         self.thread: threading.Thread | None = None
 
-    def start(self, spec: BackendSpec, transcript: Transcript, params: GenerationParams, token: str | None):
-        messages = transcript.messages_for(self.prompt)
-        self.thread = threading.Thread(target=self._work, args=(spec, messages, params, token),
+    def start(self, transcript: Transcript, token: str | None) -> None:
+        """Run the transcript's next call; its set-up is read now, so later edits apply to the next send."""
+        args = (transcript.spec, transcript.messages_for(self.prompt), transcript.params, token)
+        self.thread = threading.Thread(target=self._work, args=args,
                                        name="hfdash-pane", daemon=True)
         self.thread.start()
 
@@ -200,7 +201,7 @@ def _forget_pane_widgets(index: int) -> None:
 
 
 def _seed(key: str, value) -> None:
-    """Give a widget its starting value through session state (survives pages switches via the Pane)."""
+    """Give a widget its starting value through session state (the Pane keeps it across page switches)."""
     if key not in st.session_state:
         st.session_state[key] = value
 
@@ -234,6 +235,9 @@ def _resize(panes: list[Pane], count: int) -> None:
         last = panes[-1]
         _forget_pane_widgets(len(panes))
         panes.append(Pane(last.spec, system=last.system, params=last.params))
+    for index, slot in st.session_state.get(RUN_KEY, {}).items():
+        if index >= count:  # a pane taken away stops answering
+            slot.stop.set()
     del panes[count:]
 
 
@@ -262,9 +266,9 @@ def _hosted_setup(index: int, spec: BackendSpec, model: str | None, saved_urls: 
     _seed(key("via"), VIA_SERVER if spec.base_url else VIA_PROVIDERS)
     via = st.radio("Via", (VIA_PROVIDERS, VIA_SERVER), key=key("via"), horizontal=True)
     if via == VIA_PROVIDERS:
-        options = provider_options()
         provider = spec.provider or "auto"
-        _seed(key("provider"), provider if provider in options else "auto")
+        options = provider_options() if provider in provider_options() else (*provider_options(), provider)
+        _seed(key("provider"), provider)
         return BackendSpec("hosted", model=model,
                            provider=st.selectbox("Provider", options, key=key("provider")))
     _seed(key("server"), spec.base_url if spec.base_url in saved_urls else OTHER_SERVER)
@@ -403,7 +407,7 @@ def _start_run(panes: list[Pane], problems: list[HfdashError | None], variants: 
                 pane.refused = err
         if pane.refused is None:
             run[index] = Slot(prompt)
-            run[index].start(pane.spec, pane, pane.params, token)
+            run[index].start(pane, token)
     if run:
         st.session_state[RUN_KEY] = run
         if variants:
