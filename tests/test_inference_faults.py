@@ -56,7 +56,7 @@ def test_a_dropped_stream_keeps_the_partial_answer_marked_incomplete(fault_serve
 
 
 def test_a_base_url_that_does_not_answer_is_unavailable():
-    from tests.support.openai_server import free_port
+    from tests.support.streamlit_app import free_port
 
     spec = BackendSpec("hosted", model="m", base_url=f"http://127.0.0.1:{free_port()}/v1")
     answer = list(stream_answer(spec, PROMPT, GenerationParams(), token=None))[-1]

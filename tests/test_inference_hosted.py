@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from hfdash.inference import BackendSpec, GenerationParams, Message, stream_answer
+from tests.support.chat import all_answers, panes_at_once
 
 pytestmark = pytest.mark.slow
 
@@ -19,8 +20,8 @@ def served(transformers_serve):
     return BackendSpec("hosted", model=transformers_serve.model, base_url=transformers_serve.base_url)
 
 
-def answers(spec, messages=CAPITAL, params=GREEDY, stop=None):
-    return list(stream_answer(spec, messages, params, token=None, stop=stop))
+def answers(spec, messages=CAPITAL, params=GREEDY):
+    return all_answers(spec, messages, params)
 
 
 def test_streams_the_answer_with_the_servers_usage(served):
@@ -43,19 +44,10 @@ def test_parameters_reach_the_server(served):
 
 
 def test_two_panes_at_once_both_answer(served):
-    results = {}
-
-    def pane(name, system):
-        results[name] = answers(served, [Message("system", system), *CAPITAL],
-                                GenerationParams(temperature=0, max_new_tokens=12))[-1]
-
-    threads = [threading.Thread(target=pane, args=(n, s)) for n, s in (("a", "Be brief."), ("b", "Be polite."))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert [results[n].status for n in "ab"] == ["done", "done"], results
-    assert all(results[n].text.strip() for n in "ab")
+    finals = panes_at_once(served, ["Be brief.", "Be polite."], CAPITAL,
+                           GenerationParams(temperature=0, max_new_tokens=12))
+    assert [a.status for a in finals] == ["done", "done"], finals
+    assert all(a.text.strip() for a in finals)
 
 
 def test_stop_closes_the_stream_and_the_server_keeps_serving(served):

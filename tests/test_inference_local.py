@@ -13,6 +13,7 @@ from hfdash.config import Settings, save_settings
 from hfdash.errors import BadParameters, NotFound, TooLarge
 from hfdash.inference import EMBEDDED_MODEL, BackendSpec, GenerationParams, Message, stream_answer
 from hfdash.inference.local import PLAIN_TEXT_NOTICE, encode, load_model, loaded_models
+from tests.support.chat import all_answers, panes_at_once
 
 pytestmark = pytest.mark.slow
 
@@ -21,8 +22,8 @@ GREEDY = GenerationParams(temperature=0, max_new_tokens=24)
 CAPITAL = [Message("user", "What is the capital of France?")]
 
 
-def answers(messages, params=GREEDY, spec=EMBEDDED, stop=None):
-    return list(stream_answer(spec, messages, params, token=None, stop=stop))
+def answers(messages, params=GREEDY, spec=EMBEDDED):
+    return all_answers(spec, messages, params)
 
 
 def test_greedy_answer_names_paris_and_streams_in_several_chunks(embedded_model_folder):
@@ -105,18 +106,9 @@ def test_loaded_model_is_shared_and_listed(embedded_model_folder):
 
 
 def test_two_panes_on_the_same_model_both_finish(embedded_model_folder):
-    results = {}
-
-    def pane(name, system):
-        results[name] = answers([Message("system", system), *CAPITAL],
-                                GenerationParams(temperature=0, max_new_tokens=12))[-1]
-
-    threads = [threading.Thread(target=pane, args=(n, s)) for n, s in (("a", "Be brief."), ("b", "Be polite."))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert {r.status for r in results.values()} == {"done"}
+    finals = panes_at_once(EMBEDDED, ["Be brief.", "Be polite."], CAPITAL,
+                           GenerationParams(temperature=0, max_new_tokens=12))
+    assert [a.status for a in finals] == ["done", "done"], finals
 
 
 def test_too_large_catalog_model_is_refused_before_any_download(monkeypatch, isolated_home):

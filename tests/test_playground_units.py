@@ -46,10 +46,11 @@ def test_arrival_link_makes_one_pane_per_model():
 
 
 def test_bad_url_values_fall_back_with_a_notice_and_out_of_range_values_are_kept_for_the_pane_to_explain():
-    (pane,) = panes_from_query({"p1.kind": "cloud", "p1.temperature": "hot", "p1.top_p": "5", "p1.dtype": "int3"})
+    (pane,) = panes_from_query({"p1.kind": "cloud", "p1.temperature": "hot", "p1.top_p": "5", "p1.dtype": "int3",
+                                "p1.seed": "nan"})
     assert pane.spec.kind == "local" and pane.spec.dtype == "auto"
-    assert pane.params.temperature == 0.7
-    assert len(pane.notices) == 3 and any("'hot' is not a number" in n for n in pane.notices)
+    assert pane.params.temperature == 0.7 and pane.params.seed is None
+    assert len(pane.notices) == 4 and any("'hot' is not a number" in n for n in pane.notices)
     assert pane.params.top_p == 5.0  # shown as a range problem in its pane, not silently changed
 
 

@@ -332,7 +332,7 @@ def cpu_dtype(width: int) -> str:
             verdicts = {}
         if machine in verdicts:
             return verdicts[machine]["dtype"]
-        seconds = decode_seconds(width)
+        seconds = in_worker_thread(decode_seconds, width)
         chosen = "bfloat16" if seconds["bfloat16"] < seconds["float32"] else "float32"
         verdicts[machine] = {"dtype": chosen, "seconds": seconds}
         try:
@@ -344,6 +344,18 @@ def cpu_dtype(width: int) -> str:
 
 
 _DTYPE_LOCK = threading.Lock()
+
+
+def in_worker_thread(fn, *args):
+    """Run `fn` on a fresh thread, as `generate` always runs: torch's CPU threading can behave very
+    differently on the main thread, and the verdict must hold where the model will actually run."""
+    result: dict = {}
+    worker = threading.Thread(target=lambda: result.update(value=fn(*args)), name="hfdash-measure")
+    worker.start()
+    worker.join()
+    if "value" not in result:
+        raise HfdashError("Measuring this CPU's float32/bfloat16 speed failed.")
+    return result["value"]
 MEASURE_TOKENS = 8
 
 
@@ -426,7 +438,10 @@ def _load(source: Source, key: tuple, requested_dtype: str, device: str, token: 
     if source.kind == "hub":
         record = hub_record(source.model_id, token)
     elif source.kind == "gguf":
-        record = gguf_record(source.path, source.model_id)
+        converted = converted_folder(source.path)
+        # The converted copy's headers read in milliseconds; parsing the GGUF takes seconds.
+        record = folder_record(converted, source.model_id) if converted.is_dir() else \
+            gguf_record(source.path, source.model_id)
     else:
         record = folder_record(source.path, source.model_id)
     dtype = choose_dtype(requested_dtype, device, record)

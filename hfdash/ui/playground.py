@@ -13,6 +13,7 @@ re-attaches to the same slots, sees them end with status "stopped", and files th
 from __future__ import annotations
 
 import functools
+import math
 import re
 import threading
 import time
@@ -32,8 +33,8 @@ from hfdash.ui.session import call_token
 
 MAX_PANES = 4
 POLL_S = 0.1
-PANES_KEY, RUN_KEY, SEND_KEY, PROMPT_KEY, VARIANTS_KEY, COUNT_KEY = (
-    "pg_panes", "pg_run", "pg_send", "pg_prompt", "pg_variants", "pg_count")
+PANES_KEY, RUN_KEY, SEND_KEY, PROMPT_KEY, VARIANTS_KEY, VARIANTS_ON_KEY, COUNT_KEY = (
+    "pg_panes", "pg_run", "pg_send", "pg_prompt", "pg_variants", "pg_variants_on", "pg_count")
 VIA_PROVIDERS, VIA_SERVER = "Inference Providers", "Server (base URL)"
 OTHER_SERVER = "Other URL…"
 PLAYGROUND_QUERY_KEYS = ("panes", "variants", "models", "backend")
@@ -114,10 +115,13 @@ def _number(values: Mapping[str, str], name: str, kind: type, notices: list[str]
     if name not in values or values[name] == "":
         return default
     try:
-        return kind(values[name])
+        number = kind(values[name])
+        if math.isfinite(number):
+            return number
     except ValueError:
-        notices.append(f"{where}: {name} {values[name]!r} is not a number; using {default}.")
-        return default
+        pass
+    notices.append(f"{where}: {name} {values[name]!r} is not a number; using {default}.")
+    return default
 
 
 def _pane_from_query(values: Mapping[str, str], number: int) -> Pane:
@@ -200,12 +204,6 @@ def _forget_pane_widgets(index: int) -> None:
         del st.session_state[key]
 
 
-def _seed(key: str, value) -> None:
-    """Give a widget its starting value through session state (the Pane keeps it across page switches)."""
-    if key not in st.session_state:
-        st.session_state[key] = value
-
-
 def _stop_run() -> None:
     for slot in st.session_state.get(RUN_KEY, {}).values():
         slot.stop.set()
@@ -217,7 +215,7 @@ def _set_panes(panes: list[Pane]) -> None:
     for index in range(MAX_PANES):
         _forget_pane_widgets(index)
     st.session_state[PANES_KEY] = panes
-    st.session_state[COUNT_KEY] = len(panes)
+    st.session_state.pop(COUNT_KEY, None)  # the widget starts again from the new panes
 
 
 def _session_panes() -> list[Pane]:
@@ -225,7 +223,8 @@ def _session_panes() -> list[Pane]:
     if PANES_KEY not in st.session_state or "models" in st.query_params:
         query = st.query_params.to_dict()
         _set_panes(panes_from_query(query))
-        st.session_state[VARIANTS_KEY] = query.get("variants") == "1"
+        st.session_state[VARIANTS_ON_KEY] = query.get("variants") == "1"
+        st.session_state.pop(VARIANTS_KEY, None)
     return st.session_state[PANES_KEY]
 
 
@@ -263,37 +262,36 @@ def provider_options() -> tuple[str, ...]:
 
 def _hosted_setup(index: int, spec: BackendSpec, model: str | None, saved_urls: list[str]) -> BackendSpec:
     key = functools.partial(_widget_key, index)
-    _seed(key("via"), VIA_SERVER if spec.base_url else VIA_PROVIDERS)
-    via = st.radio("Via", (VIA_PROVIDERS, VIA_SERVER), key=key("via"), horizontal=True)
+    via = st.radio("Via", (VIA_PROVIDERS, VIA_SERVER), index=int(spec.base_url is not None), key=key("via"),
+                   horizontal=True)
     if via == VIA_PROVIDERS:
         provider = spec.provider or "auto"
         options = provider_options() if provider in provider_options() else (*provider_options(), provider)
-        _seed(key("provider"), provider)
-        return BackendSpec("hosted", model=model,
-                           provider=st.selectbox("Provider", options, key=key("provider")))
-    _seed(key("server"), spec.base_url if spec.base_url in saved_urls else OTHER_SERVER)
-    server = st.selectbox("Server", (*saved_urls, OTHER_SERVER), key=key("server"),
-                          help="Saved servers come from the Settings page.")
+        return BackendSpec("hosted", model=model, provider=st.selectbox("Provider", options,
+                                                                       index=options.index(provider),
+                                                                       key=key("provider")))
+    servers = (*saved_urls, OTHER_SERVER)
+    server = st.selectbox("Server", servers, key=key("server"), help="Saved servers come from the Settings page.",
+                          index=servers.index(spec.base_url if spec.base_url in saved_urls else OTHER_SERVER))
     if server == OTHER_SERVER:
-        _seed(key("base_url"), spec.base_url or "")
-        server = st.text_input("Base URL", key=key("base_url"), placeholder="http://127.0.0.1:8000/v1").strip()
+        server = st.text_input("Base URL", value=spec.base_url or "", key=key("base_url"),
+                               placeholder="http://127.0.0.1:8000/v1").strip()
     # An empty URL is kept as "" (not None) so the pane can say it is missing.
     return BackendSpec("hosted", model=model, base_url=server)
 
 
 def _params_setup(index: int, params: GenerationParams) -> GenerationParams:
     key = functools.partial(_widget_key, index)
-    for name, value in (("max_new_tokens", params.max_new_tokens), ("temperature", float(params.temperature)),
-                        ("top_p", float(params.top_p)), ("seed", params.seed), ("stop", format_stop(params.stop))):
-        _seed(key(name), value)
     first, second, third = st.columns(3)
-    max_new_tokens = first.number_input("Max new tokens", step=1, key=key("max_new_tokens"))
-    temperature = second.number_input("Temperature", step=0.1, format="%.2f", key=key("temperature"),
-                                      help="0 = greedy (deterministic).")
-    top_p = third.number_input("top_p", step=0.05, format="%.2f", key=key("top_p"))
+    max_new_tokens = first.number_input("Max new tokens", value=params.max_new_tokens, step=1,
+                                        key=key("max_new_tokens"))
+    temperature = second.number_input("Temperature", value=float(params.temperature), step=0.1, format="%.2f",
+                                      key=key("temperature"), help="0 = greedy (deterministic).")
+    top_p = third.number_input("top_p", value=float(params.top_p), step=0.05, format="%.2f", key=key("top_p"))
     first, second = st.columns([1, 2])
-    seed = first.number_input("Seed", step=1, key=key("seed"), placeholder="none")
-    stop = second.text_input("Stop strings", key=key("stop"), placeholder="e.g. \\n\\n, END",
+    seed = first.number_input("Seed", value=params.seed, step=1, key=key("seed"), placeholder="none")
+    stop = second.text_input("Stop strings", value=format_stop(params.stop), key=key("stop"),
+                             placeholder="e.g. \\n\\n, END",
                              help="Comma-separated; \\n is a newline. At most 4.")
     return GenerationParams(max_new_tokens=int(max_new_tokens), temperature=temperature, top_p=top_p,
                             seed=None if seed is None else int(seed), stop=parse_stop(stop))
@@ -317,26 +315,22 @@ def _pane_setup(index: int, pane: Pane, saved_urls: list[str]) -> HfdashError | 
     # Open until the first send, then folded so the conversation is in view.
     busy = RUN_KEY in st.session_state or st.session_state.get(SEND_KEY, False)
     with st.expander(pane.spec.label, expanded=not (pane.turns or busy)):
-        _seed(key("kind"), pane.spec.kind)
-        kind = st.radio("Backend", KINDS, key=key("kind"), horizontal=True,
+        kind = st.radio("Backend", KINDS, index=KINDS.index(pane.spec.kind), key=key("kind"), horizontal=True,
                         format_func={"local": "Local (transformers)", "hosted": "Hosted"}.get)
-        _seed(key("model"), pane.spec.model or "")
         model = st.text_input(
-            "Model", key=key("model"),
+            "Model", value=pane.spec.model or "", key=key("model"),
             placeholder=f"{EMBEDDED_MODEL} (embedded)" if kind == "local" else "repo id, e.g. Qwen/Qwen2.5-7B-Instruct",
             help="Local: a Hub repo id, a local folder or a .gguf file; empty = the embedded model. "
                  "Hosted: a Hub repo id (optional with a server that serves one model).",
         ).strip() or None
         if kind == "local":
-            _seed(key("dtype"), pane.spec.dtype)
-            _seed(key("device"), pane.spec.device)
             left, right = st.columns(2)
-            pane.spec = BackendSpec("local", model=model, dtype=left.selectbox("dtype", DTYPES, key=key("dtype")),
-                                    device=right.selectbox("Device", DEVICES, key=key("device")))
+            dtype = left.selectbox("dtype", DTYPES, index=DTYPES.index(pane.spec.dtype), key=key("dtype"))
+            device = right.selectbox("Device", DEVICES, index=DEVICES.index(pane.spec.device), key=key("device"))
+            pane.spec = BackendSpec("local", model=model, dtype=dtype, device=device)
         else:
             pane.spec = _hosted_setup(index, pane.spec, model, saved_urls)
-        _seed(key("system"), pane.system)
-        pane.system = st.text_area("System prompt", key=key("system"), height=68)
+        pane.system = st.text_area("System prompt", value=pane.system, key=key("system"), height=68)
         pane.params = _params_setup(index, pane.params)
     problem = _setup_problem(pane.spec, pane.params)
     if problem is not None:
@@ -447,11 +441,11 @@ def _follow_run(run: dict[int, Slot], boxes: dict, panes: list[Pane]) -> None:
 
 def _toolbar(panes: list[Pane]) -> bool:
     left, right = st.columns([2, 5])
-    _seed(COUNT_KEY, len(panes))
-    count = left.radio("Panes", range(1, MAX_PANES + 1), key=COUNT_KEY, horizontal=True)
+    count = left.radio("Panes", range(1, MAX_PANES + 1), index=len(panes) - 1, key=COUNT_KEY, horizontal=True)
     _resize(panes, count)
-    _seed(VARIANTS_KEY, False)
-    return right.toggle("A different prompt per pane", key=VARIANTS_KEY)
+    variants = right.toggle("A different prompt per pane", value=st.session_state[VARIANTS_ON_KEY], key=VARIANTS_KEY)
+    st.session_state[VARIANTS_ON_KEY] = variants  # remembered past page switches, like the panes
+    return variants
 
 
 def _controls(panes: list[Pane], variants: bool, running: bool) -> None:

@@ -1,6 +1,6 @@
 """A REAL `transformers serve` process on 127.0.0.1 serving the embedded model from its converted folder.
 
-    server = start_transformers_serve(folder)   # waits for GET /health
+    server = start_transformers_serve(folder, log_dir)   # waits for GET /health
     server.base_url, server.model               # what a BackendSpec(kind="hosted") needs
     server.stop()
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,36 +16,19 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.streamlit_app import StreamlitServer, free_port
+
 START_TIMEOUT_S = 180  # loading torch + the model on 2 busy cores
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
-class ServeProcess:
-    process: subprocess.Popen
-    port: int
-    model: str
-    log_path: Path
+class ServeProcess(StreamlitServer):  # the same process handling: log(), stop()
+    port: int = 0
+    model: str = ""
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 def serve_command() -> list[str]:
@@ -64,7 +46,8 @@ def start_transformers_serve(model_folder: Path, log_dir: Path) -> ServeProcess:
             [*serve_command(), "--host", "127.0.0.1", "--port", str(port), "--dtype", "float32",
              "--log-level", "warning", str(model_folder)],
             stdout=log, stderr=subprocess.STDOUT, env=env)
-    server = ServeProcess(process, port, str(model_folder), log_path)
+    server = ServeProcess(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path, port=port,
+                          model=str(model_folder))
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -8,7 +8,6 @@ from pathlib import Path
 from tests.support.hub_auth import user_record
 
 REPO = Path(__file__).resolve().parents[2]
-SETTINGS_PAGE = str(REPO / "pages" / "4_Settings.py")
 
 
 def new_token() -> str:
@@ -26,7 +25,10 @@ def register_user(hub, name: str, **record) -> str:
 def settings_app():
     from streamlit.testing.v1 import AppTest
 
-    return AppTest.from_file(SETTINGS_PAGE, default_timeout=30).run()
+    # As part of the app, so the sidebar's page links resolve.
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=30)
+    app.switch_page("pages/4_Settings.py")
+    return app.run()
 
 
 def enter_token(app, token: str, where: str = "session"):

@@ -1,0 +1,28 @@
+"""Helpers for tests that chat through `stream_answer`, as the Playground's panes do."""
+
+from __future__ import annotations
+
+import threading
+
+from hfdash.inference import Answer, BackendSpec, GenerationParams, Message, stream_answer
+
+
+def all_answers(spec: BackendSpec, messages: list[Message], params: GenerationParams,
+                stop: threading.Event | None = None) -> list[Answer]:
+    return list(stream_answer(spec, messages, params, token=None, stop=stop))
+
+
+def panes_at_once(spec: BackendSpec, systems: list[str], prompt: list[Message],
+                  params: GenerationParams) -> list[Answer]:
+    """One thread per pane (a system prompt each), all started together; their final answers, in order."""
+    finals: dict[int, Answer] = {}
+
+    def pane(index: int, system: str):
+        finals[index] = all_answers(spec, [Message("system", system), *prompt], params)[-1]
+
+    threads = [threading.Thread(target=pane, args=item) for item in enumerate(systems)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    return [finals.get(index) for index in range(len(systems))]
