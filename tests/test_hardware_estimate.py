@@ -45,8 +45,8 @@ def test_qwen3_8b_bf16_at_8192_tokens_term_by_term():
     est = estimate_memory(record(real.QWEN3_8B), dtype="bf16", context=8192)
     assert est.kv_cache_bytes == 2 * 36 * 8 * 128 * 8192 * 2
     assert est.weights_bytes == 8_190_735_360 * 2
-    # prefill buffers: per token 4 x hidden + 2 x intermediate in bf16, plus one fp32 logits row
-    assert est.activation_bytes == 8192 * (4 * 4096 + 2 * 12288) * 2 + 151936 * 4
+    # prefill buffers: per token 8 x hidden + 4 x intermediate in bf16, plus one fp32 logits row
+    assert est.activation_bytes == 8192 * (8 * 4096 + 4 * 12288) * 2 + 151936 * 4
     assert est.overhead_bytes == RUNTIME_BYTES + round(0.05 * (est.weights_bytes + est.kv_cache_bytes))
     assert est.total_bytes == est.weights_bytes + est.kv_cache_bytes + est.activation_bytes + est.overhead_bytes
     assert est.notes == ()

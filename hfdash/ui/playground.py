@@ -2,7 +2,9 @@
 
 State: the pane set-up lives in the URL (`panes=2&p1.kind=local&p2.temperature=0`, or an arrival link
 `?models=a,b[&backend=local]`) and in this session's `st.session_state`; histories and the running
-generation live only in session state (per browser session; the token never leaves it).
+generation live only in session state (per browser session; the token never leaves it). Widgets take
+their starting values from the Pane (`value=` / `index=`), so a widget re-created after a page switch
+starts from the pane's set-up, never from Streamlit's default (0.0 would be a bad top_p).
 
 Streaming: each pane's `stream_answer` runs in its own worker thread and writes its latest Answer into a
 `Slot`; the script thread polls the slots and redraws one `st.empty()` per pane. Workers never call
