@@ -182,8 +182,8 @@ def activation_bytes(record: ModelRecord, *, context: int, batch: int, spec: Pre
     (the MLP's gate, its activation, up, their product); MoE adds 2 x active experts x hidden (each
     token's hidden state gathered for every routed expert, and every expert's output); plus one fp32
     logits row per sequence. Measured basis (bench/bench_fit_accuracy.py, transformers 5 on CPU, 2048-token
-    prompts, two runs): the prefill's peak over what stays held was 15-172 KiB per token for SmolLM2-135M
-    (fp32, bf16), Gemma-3-1B, Qwen3-8B and Qwen3-30B-A3B; this rule gives 0.8-1.75x that (the previous
+    prompts, three runs): the prefill's peak over what stays held was 15-176 KiB per token for SmolLM2-135M
+    (fp32, bf16), Gemma-3-1B, Qwen3-8B and Qwen3-30B-A3B; this rule gives 0.75-1.75x that (the previous
     4 x hidden + 2 x intermediate gave 0.2-0.7x).
     """
     cfg = record.config
