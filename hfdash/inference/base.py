@@ -180,9 +180,13 @@ class AnswerClock:
         self.notices = list(notices or [])
 
     def add(self, delta: str) -> Answer:
-        if delta and self.first_at is None:
+        return self.set_text(self.text + delta)
+
+    def set_text(self, text: str) -> Answer:
+        """The whole answer so far (it may shrink, when a stop string completes across chunks)."""
+        if text and self.first_at is None:
             self.first_at = time.perf_counter()
-        self.text += delta
+        self.text = text
         return self.snapshot("streaming")
 
     def snapshot(self, status: str, *, error: HfdashError | None = None) -> Answer:

@@ -603,7 +603,7 @@ class LocalBackend:
                 if not delta or stopped_by_string:
                     continue
                 text, stopped_by_string = cut_at_stop(clock.text + delta, params.stop)
-                answer = clock.add(text[len(clock.text):])
+                answer = clock.set_text(text)
                 if not stop.is_set():
                     yield answer
             read_all = True
