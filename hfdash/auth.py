@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hfdash.config import write_atomically
 from hfdash.errors import BadParameters, HfdashError, InvalidToken, from_exception
 
 TOKEN_FILE_MODE = 0o600
@@ -122,20 +122,8 @@ def saved_token() -> str | None:
 def save_token(token: str) -> Path:
     """Write the token file as `huggingface_hub.login` does: owner-only (0600, folder 0700), all or nothing."""
     path = token_file()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=TOKEN_DIR_MODE)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".token-")  # mkstemp creates it 0600
-        try:
-            with os.fdopen(fd, "w") as out:
-                out.write(token)
-            os.chmod(tmp, TOKEN_FILE_MODE)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise HfdashError(f"Cannot write the token file {path} ({exc.strerror}). Nothing was saved.",
-                          hint="Check that the folder is writable, or keep the token for this session only.") from None
+    write_atomically(path, token, what="token file", file_mode=TOKEN_FILE_MODE, dir_mode=TOKEN_DIR_MODE,
+                     hint="Check that the folder is writable, or keep the token for this session only.")
     return path
 
 

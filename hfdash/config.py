@@ -128,27 +128,31 @@ def load_settings() -> Settings:
         return Settings()
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write all of `text` or nothing: a temporary file in the same folder, then rename."""
+def write_atomically(path: Path, text: str, *, what: str, hint: str, file_mode: int | None = None,
+                     dir_mode: int = 0o777) -> None:
+    """Write all of `text` or nothing: a temporary file (0600, as mkstemp makes it) in the same folder,
+    then rename. An OSError becomes one HfdashError naming `what` and the file."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=dir_mode)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
         try:
             with os.fdopen(fd, "w") as out:
                 out.write(text)
+            if file_mode is not None:
+                os.chmod(tmp, file_mode)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
     except OSError as exc:
-        raise HfdashError(f"Cannot write the settings file {path} ({exc.strerror}). Nothing was saved.",
-                          hint="Make the folder writable or point HFDASH_CONFIG_DIR elsewhere.") from None
+        raise HfdashError(f"Cannot write the {what} {path} ({exc.strerror}). Nothing was saved.", hint=hint) from None
 
 
 def save_settings(settings: Settings) -> Path:
     """Validate and save; BadParameters or HfdashError leave the saved file as it was."""
     path = settings_path()
-    _write_atomically(path, json.dumps(asdict(validated(settings)), indent=2))
+    write_atomically(path, json.dumps(asdict(validated(settings)), indent=2), what="settings file",
+                     hint="Make the folder writable or point HFDASH_CONFIG_DIR elsewhere.")
     return path
 
 

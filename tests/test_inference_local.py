@@ -105,10 +105,18 @@ def test_loaded_model_is_shared_and_listed(embedded_model_folder):
     assert {EMBEDDED_MODEL, embedded_model_folder.name} <= loaded_models()
 
 
-def test_two_panes_on_the_same_model_both_finish(embedded_model_folder):
-    finals = panes_at_once(EMBEDDED, ["Be brief.", "Be polite."], CAPITAL,
-                           GenerationParams(temperature=0, max_new_tokens=12))
+def test_two_panes_on_the_same_model_stream_together_and_answer_as_alone(embedded_model_folder):
+    params = GenerationParams(temperature=0, max_new_tokens=32)
+    systems = ["Be brief.", "Answer like a pirate."]
+    alone = [answers([Message("system", system), *CAPITAL], params)[-1].text for system in systems]
+    events: list[int] = []
+    finals = panes_at_once(EMBEDDED, systems, CAPITAL, params, on_delta=events.append)
     assert [a.status for a in finals] == ["done", "done"], finals
+    assert [a.text for a in finals] == alone  # sharing the model changes no answer
+    # Both panes were streaming at once: pane 1's first delta came before pane 0's last, and vice versa.
+    first = {pane: events.index(pane) for pane in (0, 1)}
+    last = {pane: len(events) - 1 - events[::-1].index(pane) for pane in (0, 1)}
+    assert first[1] < last[0] and first[0] < last[1], events
 
 
 def test_too_large_catalog_model_is_refused_before_any_download(monkeypatch, isolated_home):

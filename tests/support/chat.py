@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Callable
 
 from hfdash.inference import Answer, BackendSpec, GenerationParams, Message, stream_answer
 
@@ -12,13 +13,16 @@ def all_answers(spec: BackendSpec, messages: list[Message], params: GenerationPa
     return list(stream_answer(spec, messages, params, token=None, stop=stop))
 
 
-def panes_at_once(spec: BackendSpec, systems: list[str], prompt: list[Message],
-                  params: GenerationParams) -> list[Answer]:
-    """One thread per pane (a system prompt each), all started together; their final answers, in order."""
+def panes_at_once(spec: BackendSpec, systems: list[str], prompt: list[Message], params: GenerationParams,
+                  on_delta: Callable[[int], None] = lambda pane: None) -> list[Answer]:
+    """One thread per pane (a system prompt each), all started together; their final answers, in order.
+    `on_delta(pane)` is called for every streamed update, so a test can see how panes interleaved."""
     finals: dict[int, Answer] = {}
 
     def pane(index: int, system: str):
-        finals[index] = all_answers(spec, [Message("system", system), *prompt], params)[-1]
+        for answer in stream_answer(spec, [Message("system", system), *prompt], params, token=None):
+            on_delta(index)
+            finals[index] = answer
 
     threads = [threading.Thread(target=pane, args=item) for item in enumerate(systems)]
     for thread in threads:

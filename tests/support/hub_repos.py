@@ -30,10 +30,11 @@ def repos(hub) -> dict[str, dict]:
 
 
 def add_repo(hub, repo_id: str, files: dict[str, bytes | int], *, gated: bool = False,
-             info: dict | None = None) -> None:
-    """Serve `files` for `repo_id`; `info` (Hub model JSON) makes a repo the snapshot lacks known to model_info."""
+             granted: tuple[str, ...] = (), info: dict | None = None) -> None:
+    """Serve `files` for `repo_id`; `info` (Hub model JSON) makes a repo the snapshot lacks known to model_info.
+    A gated repo lets through only the tokens in `granted` (accounts that accepted its terms)."""
     commit = hashlib.sha1(repo_id.encode()).hexdigest()
-    repos(hub)[repo_id] = {"files": files, "gated": gated, "commit": commit}
+    repos(hub)[repo_id] = {"files": files, "gated": gated, "granted": set(granted), "commit": commit}
     extra = {"gated": "auto" if gated else False, "sha": commit,
              "siblings": [{"rfilename": path} for path in files]}
     if any(m["id"] == repo_id for m in models(hub)):
@@ -95,13 +96,29 @@ def _range(content: bytes, header: str | None) -> tuple[int, bytes, dict]:
     return 206, content[first:last + 1], {"content-range": f"bytes {first}-{last}/{len(content)}"}
 
 
+def _gate(repo: dict, request, repo_id: str) -> Response | None:
+    """The Hub's 403 for a gated repo, unless the request's token was granted access."""
+    token = (request.authorization or "").removeprefix("Bearer ")
+    if not repo["gated"] or token in repo["granted"]:
+        return None
+    message = f"Access to model {repo_id} is restricted. You must have access to it and be authenticated."
+    return Response(403, {"error": message}, {"x-error-code": "GatedRepo", "x-error-message": message})
+
+
+@route("GET", r"^/api/models/(?P<repo_id>[^/]+/[^/]+)/auth-check$")
+def auth_check(hub, request, match) -> Response:
+    repo = repos(hub).get(match["repo_id"])
+    if repo is None:
+        return Response(404, {"error": "Repository not found"}, {"x-error-code": "RepoNotFound"})
+    return _gate(repo, request, match["repo_id"]) or Response(200, {})
+
+
 def resolve(hub, request, match) -> Response:
     repo = repos(hub).get(match["repo_id"])
     if repo is None:
         return _fall_through(hub, request, resolve)
-    if repo["gated"]:
-        message = f"Access to model {match['repo_id']} is restricted. You must have access to it and be authenticated."
-        return Response(403, {"error": message}, {"x-error-code": "GatedRepo", "x-error-message": message})
+    if (refused := _gate(repo, request, match["repo_id"])) is not None:
+        return refused
     content = repo["files"].get(match["path"])
     if not isinstance(content, bytes):
         return Response(404, {"error": "Entry not found"}, {"x-error-code": "EntryNotFound"})

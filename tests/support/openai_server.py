@@ -11,12 +11,10 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.streamlit_app import StreamlitServer, free_port
+from tests.support.streamlit_app import StreamlitServer, free_port, wait_until_healthy
 
 START_TIMEOUT_S = 180  # loading torch + the model on 2 busy cores
 
@@ -48,15 +46,5 @@ def start_transformers_serve(model_folder: Path, log_dir: Path) -> ServeProcess:
             stdout=log, stderr=subprocess.STDOUT, env=env)
     server = ServeProcess(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path, port=port,
                           model=str(model_folder))
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"transformers serve exited with {process.returncode}:\n{server.log()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
-                if response.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.5)
-    server.stop()
-    raise RuntimeError(f"transformers serve did not answer /health in {START_TIMEOUT_S} s:\n{server.log()[-3000:]}")
+    wait_until_healthy(server, f"{server.url}/health", START_TIMEOUT_S, "transformers serve")
+    return server

@@ -49,16 +49,22 @@ def start_streamlit(log_dir: Path, env: dict[str, str] | None = None, timeout: f
         cwd=REPO, env={**os.environ, **(env or {})},
         stdout=log_path.open("wb"), stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
+    server = StreamlitServer(f"http://127.0.0.1:{port}", process, log_path)
+    wait_until_healthy(server, f"{server.url}/_stcore/health", timeout, "streamlit")
+    return server
+
+
+def wait_until_healthy(server: StreamlitServer, health_url: str, timeout: float, name: str) -> None:
+    """Poll `health_url` until it answers 200; if the process exits or time runs out, stop it and raise with its log."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited early:\n{log_path.read_text()}")
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {server.process.returncode}:\n{server.log()[-3000:]}")
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+            with urllib.request.urlopen(health_url, timeout=2) as answer:
                 if answer.status == 200:
-                    return StreamlitServer(url, process, log_path)
+                    return
         except OSError:
             time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"streamlit did not become healthy in {timeout} s:\n{log_path.read_text()}")
+    server.stop()
+    raise RuntimeError(f"{name} did not answer {health_url} in {timeout} s:\n{server.log()[-3000:]}")
