@@ -27,5 +27,7 @@ test: install-dev
 bench: install-dev
 	$(BIN)/python -m bench
 
+# SRC holds llmfit-1.1.17-hf_models.json and litellm-1.110.2-model_prices.json (see README).
+SRC ?= ../shared/data/hub
 snapshot: install
-	$(BIN)/python scripts/build_snapshot.py --src ../shared/data/hub --out hfdash/data/snapshot.parquet
+	$(BIN)/python scripts/build_snapshot.py --src $(SRC) --out hfdash/data/snapshot.parquet
