@@ -61,6 +61,10 @@ print()
 """
 
 
+# The snippet's own imports (it runs in the user's Python, not here).
+TRANSFORMERS_IMPORTS = "import os\n\nimport torch\nfrom transformers import AutoModelForCausalLM, AutoTokenizer, TextStreamer\n"
+
+
 def _transformers_snippet(spec: BackendSpec, messages: list[Message], params: GenerationParams) -> str:
     from hfdash.inference import EMBEDDED_MODEL
 
@@ -79,11 +83,7 @@ def _transformers_snippet(spec: BackendSpec, messages: list[Message], params: Ge
     if params.stop:
         generate.append(("stop_strings", list(params.stop)))
     seed = f"torch.manual_seed({params.seed})\n" if params.seed is not None else ""
-    return f"""import os
-
-import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, TextStreamer
-
+    return TRANSFORMERS_IMPORTS + f"""
 source = {source!r}
 token = os.environ.get("HF_TOKEN")  # only gated models need one
 tokenizer = AutoTokenizer.from_pretrained(source, token=token{gguf})
