@@ -6,6 +6,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from hfdash import catalog
 from hfdash.catalog.records import ModelQuery
@@ -73,7 +74,8 @@ def test_filter_and_shortlist_survive_a_reload(app_server, page):
     assert url_params(page)["models"] == expected[0] and url_params(page)["shortlist"] == expected[0]
     page.locator(".st-key-nav").get_by_role("link", name="Browse").click()
     page.wait_for_url(re.compile(r"/Browse\?shortlist="), timeout=30_000)
-    assert expected[0] in page.locator(SIDEBAR).inner_text()
+    # The URL changes at the click; the sidebar is drawn again once the page's run starts.
+    expect(page.locator(SIDEBAR)).to_contain_text(expected[0], timeout=30_000)
 
 
 @pytest.mark.browser
