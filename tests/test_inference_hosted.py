@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from hfdash.inference import BackendSpec, GenerationParams, Message, stream_answer
-from tests.support.chat import all_answers, panes_at_once
+from tests.support.chat import all_answers, assert_streamed_capital, panes_at_once
 
 pytestmark = pytest.mark.slow
 
@@ -25,11 +25,7 @@ def answers(spec, messages=CAPITAL, params=GREEDY):
 
 
 def test_streams_the_answer_with_the_servers_usage(served):
-    seen = answers(served)
-    final = seen[-1]
-    assert final.status == "done", final.error
-    assert "Paris" in final.text
-    assert len(seen) - 1 >= 3 and all(a.status == "streaming" for a in seen[:-1])
+    final = assert_streamed_capital(answers(served))
     assert not final.stats.tokens_estimated  # counted by the server (usage), not guessed
     assert final.stats.output_tokens >= 3 and 0 < final.stats.ttft_s <= final.stats.total_s
 

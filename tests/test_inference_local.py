@@ -13,7 +13,7 @@ from hfdash.config import Settings, save_settings
 from hfdash.errors import BadParameters, NotFound, TooLarge
 from hfdash.inference import EMBEDDED_MODEL, BackendSpec, GenerationParams, Message, stream_answer
 from hfdash.inference.local import PLAIN_TEXT_NOTICE, encode, load_model, loaded_models
-from tests.support.chat import all_answers, panes_at_once
+from tests.support.chat import all_answers, assert_streamed_capital, panes_at_once
 
 pytestmark = pytest.mark.slow
 
@@ -28,11 +28,7 @@ def answers(messages, params=GREEDY, spec=EMBEDDED):
 
 def test_greedy_answer_names_paris_and_streams_in_several_chunks(embedded_model_folder):
     seen = answers(CAPITAL)
-    final = seen[-1]
-    assert final.status == "done", final.error
-    assert "Paris" in final.text
-    streaming = seen[:-1]
-    assert len(streaming) >= 3 and all(a.status == "streaming" for a in streaming)
+    final = assert_streamed_capital(seen)
     assert all(b.text.startswith(a.text) for a, b in zip(seen, seen[1:]))  # each yield grows the text
     stats = final.stats
     assert not stats.tokens_estimated and stats.output_tokens >= 3

@@ -13,6 +13,15 @@ def all_answers(spec: BackendSpec, messages: list[Message], params: GenerationPa
     return list(stream_answer(spec, messages, params, token=None, stop=stop))
 
 
+def assert_streamed_capital(seen: list[Answer]) -> Answer:
+    """The answers to "What is the capital of France?" streamed in several updates and name Paris; the final one."""
+    final = seen[-1]
+    assert final.status == "done", final.error
+    assert "Paris" in final.text
+    assert len(seen) - 1 >= 3 and all(a.status == "streaming" for a in seen[:-1])
+    return final
+
+
 def panes_at_once(spec: BackendSpec, systems: list[str], prompt: list[Message], params: GenerationParams,
                   on_delta: Callable[[int], None] = lambda pane: None) -> list[Answer]:
     """One thread per pane (a system prompt each), all started together; their final answers, in order.
