@@ -19,7 +19,7 @@ install-dev: install
 	scripts/ensure_chromium.sh
 
 run: install
-	$(BIN)/streamlit run app.py --server.port 8501 --server.headless true
+	$(BIN)/streamlit run app.py
 
 test: install-dev
 	$(BIN)/python -m pytest -q

@@ -43,9 +43,8 @@ def start_streamlit(log_dir: Path, env: dict[str, str] | None = None, timeout: f
     port = free_port()
     log_path = log_dir / f"streamlit-{port}.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        # `make run`'s command and .streamlit/config.toml; only the port differs, so tests can run side by side.
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)],
         cwd=REPO, env={**os.environ, **(env or {})},
         stdout=log_path.open("wb"), stderr=subprocess.STDOUT,
     )
