@@ -79,7 +79,7 @@ def test_settings_damaged_file_warns_and_falls_back_to_defaults():
     with pytest.raises(HfdashError, match="unreadable or damaged"):
         read_settings()
     app = settings_app()
-    assert "unreadable or damaged" in "\n".join(w.value for w in app.warning)
+    assert "unreadable or damaged" in "\n".join(e.value for e in app.error)
     assert not app.exception
 
 
