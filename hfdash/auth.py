@@ -44,10 +44,8 @@ def token_goes_to(url: str, *, hub_endpoint: str) -> bool:
     """Whether the HF token may be sent to `url` without asking: https on one of Hugging Face's own API
     hosts, or the Hub endpoint the operator configured (HF_ENDPOINT or the settings file; a loopback
     Hub in tests, a company mirror), which is trusted as configured, on its exact scheme, host and port."""
-    scheme, host, _ = _origin(url)
-    if _origin(url) == _origin(hub_endpoint):
-        return True
-    return scheme == "https" and host in HF_API_HOSTS
+    origin = _origin(url)
+    return origin == _origin(hub_endpoint) or (origin[0] == "https" and origin[1] in HF_API_HOSTS and origin[2] == 443)
 
 
 def opt_in_host(url: str) -> str | None:
