@@ -84,7 +84,7 @@ def test_snippet_sends_the_token_or_the_servers_key_as_the_playground_does():
     assert 'api_key=os.environ["HF_TOKEN"]' in opted_in and SERVER_KEY_ENV not in opted_in
     own = BackendSpec("hosted", model="m", base_url="http://127.0.0.1:8000/v1")
     keyed = code_snippet(own, MESSAGES, GenerationParams(), has_server_key=True)
-    assert f'api_key=os.environ[{SERVER_KEY_ENV!r}]' in keyed and "HF_TOKEN" not in keyed
+    assert f'api_key=os.environ["{SERVER_KEY_ENV}"]' in keyed and "HF_TOKEN" not in keyed
     compile(keyed, "snippet", "exec")
 
 

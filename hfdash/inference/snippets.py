@@ -38,7 +38,7 @@ def _client_snippet(spec: BackendSpec, messages: list[Message], params: Generati
     if spec.base_url and sends_token:
         client = f'InferenceClient(base_url={spec.base_url!r}, api_key=os.environ["HF_TOKEN"])'
     elif spec.base_url and has_server_key:
-        client = f'InferenceClient(base_url={spec.base_url!r}, api_key=os.environ[{SERVER_KEY_ENV!r}])'
+        client = f'InferenceClient(base_url={spec.base_url!r}, api_key=os.environ["{SERVER_KEY_ENV}"])'
     elif spec.base_url:
         # As in the Playground, this server gets no Hugging Face token; the empty header stops
         # huggingface_hub from adding a saved one by itself.
