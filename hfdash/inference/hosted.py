@@ -10,6 +10,7 @@ pass through huggingface_hub's offline hook, so HF_HUB_OFFLINE blocks the Hub, n
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import queue
@@ -38,16 +39,25 @@ def server_secret(base_url: str, *, token: str | None, server_key: str | None) -
     return token if token_goes_to(base_url, hub_endpoint=load_settings().endpoint) else server_key
 
 
+@functools.cache
+def tls_context():
+    """Built once: making it (loading the CA certificates) is what makes a new HTTP client cost ~0.1 s."""
+    import httpx2
+
+    return httpx2.create_ssl_context()
+
+
 class ServerClient:
     """An `openai` client for one server, with the one secret it may have (or none at all)."""
 
     def __init__(self, base_url: str, secret: str | None):
-        from openai import Omit, OpenAI
+        from openai import DefaultHttpxClient, Omit, OpenAI
 
         self.has_secret = secret is not None
         # Explicit key, no retries; the environment's OPENAI_* organisation and project are not sent.
         self.client = OpenAI(base_url=base_url, api_key=secret or "unused", max_retries=0, timeout=timeout_s(),
-                             default_headers={"OpenAI-Organization": Omit(), "OpenAI-Project": Omit()})
+                             default_headers={"OpenAI-Organization": Omit(), "OpenAI-Project": Omit()},
+                             http_client=DefaultHttpxClient(verify=tls_context()))
         self.auth_headers = {} if secret else {"Authorization": Omit()}
 
     def chat_completion(self, **kwargs):
