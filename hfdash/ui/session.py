@@ -55,6 +55,11 @@ def set_token_opt_in(host: str, on: bool) -> None:
     (hosts.add if on else hosts.discard)(host)
 
 
+def session_server_keys() -> list[str]:
+    """The servers this session holds a key for (never the keys)."""
+    return list(st.session_state.get(SERVER_KEYS_KEY, {}))
+
+
 def session_server_key(base_url: str) -> str | None:
     return st.session_state.get(SERVER_KEYS_KEY, {}).get(base_url)
 

@@ -39,10 +39,9 @@ from hfdash.inference.base import DEVICES, DTYPES
 from hfdash.inference.snippets import SERVER_KEY_ENV
 from hfdash.ui.session import (
     PREFERENCES_KEY,
-    SERVER_KEYS_KEY,
     clear_session_token,
     is_operator,
-    session_server_key,
+    session_server_keys,
     session_token,
     session_token_info,
     set_operator,
@@ -347,12 +346,10 @@ def render_server_keys_section() -> None:
     except HfdashError as exc:
         st.error(exc.user_message())
         saved = []
-    rows = [(url, "this session") for url in saved_urls if session_server_key(url)] + \
-        [(url, "this session") for url in st.session_state.get(SERVER_KEYS_KEY, {}) if url not in saved_urls] + \
-        [(url, "saved") for url in saved]
+    rows = [(url, "this session") for url in session_server_keys()] + [(url, "saved") for url in saved]
     for number, (url, where) in enumerate(rows):
         left, right = st.columns([4, 1])
-        left.markdown(f"Key set for `{url}` ({where})")
+        left.text(f"Key set for {url} ({where})")
         if where == "this session" or is_operator():
             right.button("Forget", on_click=_forget_server_key, args=(url,), key=f"settings_key_forget_{number}")
 
@@ -362,6 +359,8 @@ def render_server_keys_section() -> None:
 def _delete_pending() -> None:
     keys = st.session_state.pop(CACHE_PENDING, [])
     st.session_state.pop(CACHE_SELECTION, None)
+    if not is_operator():  # the section is not drawn for a visitor; a forged click deletes nothing either
+        return
     try:
         freed = delete_cached(keys)
     except HfdashError as exc:
