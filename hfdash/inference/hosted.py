@@ -60,8 +60,9 @@ class ServerClient:
                              http_client=DefaultHttpxClient(verify=tls_context()))
         self.auth_headers = {} if secret else {"Authorization": Omit()}
 
-    def chat_completion(self, **kwargs):
-        return self.client.chat.completions.create(**kwargs, extra_headers=self.auth_headers)
+    def chat_completion(self, *, model: str | None, **kwargs):
+        # Without a model id, the placeholder huggingface_hub sends too: a one-model server ignores it.
+        return self.client.chat.completions.create(model=model or "dummy", **kwargs, extra_headers=self.auth_headers)
 
     def close(self) -> None:
         self.client.close()
