@@ -1,17 +1,20 @@
-"""Which token a call uses, checking a token, and the standard token file.
+"""Which token a call uses and where it may go, checking a token, the standard token file, and the
+API keys of OpenAI-compatible servers outside Hugging Face.
 
 Services take the token explicitly; nothing reads a process-wide one for them. No function here
-logs, prints or puts a token in an error message.
+logs, prints or puts a token or a key in an error message.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from hfdash.config import write_atomically
+from hfdash.config import config_dir, write_atomically
 from hfdash.errors import BadParameters, HfdashError, InvalidToken, from_exception
 
 TOKEN_FILE_MODE = 0o600
@@ -20,6 +23,36 @@ INFERENCE_PERMISSION = "inference.serverless.write"
 # User access tokens (classic, fine-grained and OAuth) are "hf_" and letters/digits.
 TOKEN_PATTERN = re.compile(r"^hf_[A-Za-z0-9_]{20,}$")
 CREATE_TOKEN_URL = "https://huggingface.co/settings/tokens"
+# Hugging Face's own API and inference router: the HF token goes to these (over https) without asking.
+# An exact list, not a suffix: anyone can create a Space (*.hf.space) or an Inference Endpoint.
+HF_API_HOSTS = frozenset({"huggingface.co", "hf.co", "router.huggingface.co", "api-inference.huggingface.co"})
+# Servers that users run on Hugging Face: the token goes there only if the user opts in for the host.
+OPT_IN_HOST_SUFFIXES = (".hf.space", ".huggingface.cloud")
+SERVER_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,512}$")  # printable ASCII, no spaces
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        port = -1
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def token_goes_to(url: str, *, hub_endpoint: str) -> bool:
+    """Whether the HF token may be sent to `url` without asking: https on one of Hugging Face's own API
+    hosts, or the Hub endpoint the operator configured (HF_ENDPOINT or the settings file; a loopback
+    Hub in tests, a company mirror), which is trusted as configured, on its exact scheme, host and port."""
+    origin = _origin(url)
+    return origin == _origin(hub_endpoint) or (origin[0] == "https" and origin[1] in HF_API_HOSTS and origin[2] == 443)
+
+
+def opt_in_host(url: str) -> str | None:
+    """The host of a Space or Inference Endpoint reached over https (the user may choose to send it their
+    token); None for anything else, plain http included."""
+    scheme, host, _ = _origin(url)
+    return host if scheme == "https" and host.endswith(OPT_IN_HOST_SUFFIXES) else None
 
 
 def ambient_token() -> str | None:
@@ -136,4 +169,61 @@ def remove_saved_token() -> bool:
         return False
     except OSError as exc:
         raise HfdashError(f"Cannot delete the token file {path} ({exc.strerror}).") from None
+    return True
+
+
+# --- API keys of OpenAI-compatible servers outside Hugging Face ------------------------------------
+
+def clean_server_key(raw: str | None) -> str:
+    """The pasted key without surrounding whitespace; BadParameters (never quoting it) if it can't be one."""
+    key = (raw or "").strip()
+    if not key:
+        raise BadParameters("No API key entered.")
+    if not SERVER_KEY_PATTERN.match(key):
+        raise BadParameters("An API key is 1 to 512 printable characters without spaces.")
+    return key
+
+
+def server_keys_file() -> Path:
+    return config_dir() / "server-keys.json"
+
+
+def _saved_server_keys() -> dict[str, str]:
+    path = server_keys_file()
+    try:
+        keys = json.loads(path.read_text())
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    except (OSError, ValueError):
+        raise HfdashError(f"Cannot read the server keys file {path}; no saved key is used.",
+                          hint="Delete it and save the keys again.") from None
+    return {url: key for url, key in keys.items() if isinstance(url, str) and isinstance(key, str)} \
+        if isinstance(keys, dict) else {}
+
+
+def saved_server_key(base_url: str) -> str | None:
+    return _saved_server_keys().get(base_url)
+
+
+def servers_with_saved_keys() -> list[str]:
+    return sorted(_saved_server_keys())
+
+
+def _write_server_keys(keys: dict[str, str]) -> None:
+    write_atomically(server_keys_file(), json.dumps(keys, indent=2), what="server keys file",
+                     file_mode=TOKEN_FILE_MODE, dir_mode=TOKEN_DIR_MODE,
+                     hint="Check that the folder is writable, or keep the key for this session only.")
+
+
+def save_server_key(base_url: str, key: str) -> Path:
+    """Save a server's key, owner-only (0600), next to the settings."""
+    _write_server_keys({**_saved_server_keys(), base_url: key})
+    return server_keys_file()
+
+
+def remove_server_key(base_url: str) -> bool:
+    keys = _saved_server_keys()
+    if keys.pop(base_url, None) is None:
+        return False
+    _write_server_keys(keys)
     return True

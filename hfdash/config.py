@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import tempfile
@@ -15,6 +16,10 @@ DEFAULT_ENDPOINT = "https://huggingface.co"
 SHIPPED_SNAPSHOT = Path(__file__).parent / "data" / "snapshot.parquet"
 CATALOG_SOURCES = ("auto", "hub", "snapshot")
 CATALOG_SOURCE_LABELS = {"auto": "auto (Hub, else snapshot)", "hub": "live Hub", "snapshot": "offline snapshot"}
+# Where the server connects and what it reads: on a multi-user server only the operator sets these.
+OPERATOR_FIELDS = ("hub_endpoint", "snapshot_path", "base_urls")
+# Each user's own choices: on a multi-user server they live in the user's browser session.
+PREFERENCE_FIELDS = ("catalog_source", "local_device", "local_dtype")
 
 
 @dataclass
@@ -41,6 +46,13 @@ def multi_user() -> bool:
     """HFDASH_MULTI_USER=1 (a server shared by several people): a session only ever uses the token it
     was given; the machine's HF_TOKEN / token file is neither used nor written from the page."""
     return os.environ.get("HFDASH_MULTI_USER", "").strip().lower() in ("1", "true", "yes")
+
+
+def operator_secret_matches(candidate: str) -> bool:
+    """Whether `candidate` is HFDASH_OPERATOR_SECRET (compared in constant time). Without that variable,
+    nobody is an operator from the page: the operator's settings come from the settings file only."""
+    secret = os.environ.get("HFDASH_OPERATOR_SECRET", "")
+    return bool(secret) and hmac.compare_digest(candidate.encode(), secret.encode())
 
 
 def config_dir() -> Path:
@@ -102,22 +114,31 @@ def validated(settings: Settings) -> Settings:
                    base_urls=list(dict.fromkeys(base_urls)))
 
 
+class DamagedSettings(HfdashError):
+    """The settings file could not be read; it is replaced only when the user confirms."""
+
+    title = "Settings file damaged"
+
+
+DAMAGED_HINT = "Until it is repaired, reset or saved again, every page uses the defaults."
+
+
 def read_settings() -> Settings:
     """The saved settings; HfdashError if the file is unreadable or damaged."""
     path = settings_path()
     try:
         data = json.loads(path.read_text())
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # nothing saved there (yet)
         return Settings()
     except (OSError, ValueError) as exc:
-        raise HfdashError(f"The settings file {path} is unreadable or damaged ({exc}); defaults are used.",
-                          hint="Save or reset the settings to rewrite it.") from None
+        raise DamagedSettings(f"The settings file {path} is unreadable or damaged ({exc}).",
+                              hint=DAMAGED_HINT) from None
     known = {f.name for f in fields(Settings)}
     try:
         return validated(Settings(**{k: v for k, v in data.items() if k in known}))
     except (BadParameters, TypeError, AttributeError) as exc:
-        raise HfdashError(f"The settings file {path} holds invalid values ({exc}); defaults are used.",
-                          hint="Save or reset the settings to rewrite it.") from None
+        raise DamagedSettings(f"The settings file {path} holds invalid values ({exc}).",
+                              hint=DAMAGED_HINT) from None
 
 
 def load_settings() -> Settings:
@@ -148,9 +169,16 @@ def write_atomically(path: Path, text: str, *, what: str, hint: str, file_mode: 
         raise HfdashError(f"Cannot write the {what} {path} ({exc.strerror}). Nothing was saved.", hint=hint) from None
 
 
-def save_settings(settings: Settings) -> Path:
-    """Validate and save; BadParameters or HfdashError leave the saved file as it was."""
+def save_settings(settings: Settings, *, replace_damaged: bool = False) -> Path:
+    """Validate and save; BadParameters or HfdashError leave the saved file as it was. A damaged file is
+    replaced only with `replace_damaged` (the user confirmed), else DamagedSettings."""
     path = settings_path()
+    if not replace_damaged:
+        try:
+            read_settings()
+        except HfdashError as exc:
+            raise DamagedSettings(exc.message, hint="Saving replaces it: confirm to go ahead, or repair the "
+                                                    "file first.") from None
     write_atomically(path, json.dumps(asdict(validated(settings)), indent=2), what="settings file",
                      hint="Make the folder writable or point HFDASH_CONFIG_DIR elsewhere.")
     return path

@@ -20,7 +20,7 @@ def final(server, model, *, token=None, params=GenerationParams()):
 
 
 @pytest.mark.parametrize("model, error_type, words", [
-    ("fail-401", InvalidToken, "token was refused"),
+    ("fail-401", InvalidToken, "needs an API key, and none is set"),
     ("fail-402", PaymentRequired, "credits"),
     ("fail-403", Forbidden, "Make calls to Inference Providers"),
     ("fail-403-gated", Gated, "gated"),

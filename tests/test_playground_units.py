@@ -10,7 +10,7 @@ from hfdash.errors import NotFound
 from hfdash.inference import (Answer, BackendSpec, GenerationParams, Message, Stats, check_messages,
                               preload, stream_answer)
 from hfdash.inference.export import Transcript, Turn, export_json, export_markdown
-from hfdash.inference.snippets import code_snippet
+from hfdash.inference.snippets import SERVER_KEY_ENV, code_snippet
 from hfdash.ui.playground import (Pane, format_stop, panes_from_query, parse_stop, playground_query)
 from tests.support.fault_server import FaultServer
 
@@ -70,12 +70,22 @@ def test_snippet_is_python_that_reads_the_token_from_the_environment(spec, monke
     code = code_snippet(spec, MESSAGES, GenerationParams(temperature=0, seed=3, stop=("END",)))
     compile(code, "snippet", "exec")
     assert TOKEN not in code
-    if spec.base_url and "127.0.0.1" in spec.base_url:  # a server of your own never gets the HF token
+    if spec.base_url:  # a server of your own, or an Endpoint nobody opted in for, never gets the HF token
         assert "HF_TOKEN" not in code and 'headers={"authorization": ""}' in code
     else:
         assert 'os.environ["HF_TOKEN"]' in code or 'os.environ.get("HF_TOKEN")' in code
     assert ("InferenceClient" if spec.kind == "hosted" else "AutoModelForCausalLM") in code
     assert "What is the capital of France?" in code
+
+
+def test_snippet_sends_the_token_or_the_servers_key_as_the_playground_does():
+    endpoint = BackendSpec("hosted", model="m", base_url="https://xyz.endpoints.huggingface.cloud/v1")
+    opted_in = code_snippet(endpoint, MESSAGES, GenerationParams(), sends_token=True)
+    assert 'api_key=os.environ["HF_TOKEN"]' in opted_in and SERVER_KEY_ENV not in opted_in
+    own = BackendSpec("hosted", model="m", base_url="http://127.0.0.1:8000/v1")
+    keyed = code_snippet(own, MESSAGES, GenerationParams(), has_server_key=True)
+    assert f'api_key=os.environ["{SERVER_KEY_ENV}"]' in keyed and "HF_TOKEN" not in keyed
+    compile(keyed, "snippet", "exec")
 
 
 def test_hosted_snippet_makes_the_same_call_against_a_server():

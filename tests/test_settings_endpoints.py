@@ -79,7 +79,7 @@ def test_settings_damaged_file_warns_and_falls_back_to_defaults():
     with pytest.raises(HfdashError, match="unreadable or damaged"):
         read_settings()
     app = settings_app()
-    assert "unreadable or damaged" in "\n".join(w.value for w in app.warning)
+    assert "unreadable or damaged" in "\n".join(e.value for e in app.error)
     assert not app.exception
 
 
@@ -95,3 +95,34 @@ def test_settings_save_is_atomic_when_validation_fails():
     with pytest.raises(BadParameters, match="Catalog source"):
         save_settings(Settings(catalog_source="somewhere"))
     assert not settings_path().exists()
+
+
+@pytest.mark.parametrize("page", ["app.py", "pages/1_Browse.py", "pages/2_Hardware_fit.py", "pages/3_Playground.py"])
+def test_a_damaged_settings_file_is_shown_on_every_page(page):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.support.tokens import REPO
+
+    settings_path().parent.mkdir(parents=True)
+    settings_path().write_text("{not json")
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    if page != "app.py":
+        app.switch_page(page)
+    app.run()
+    banner = "\n".join(e.value for e in app.error)
+    assert "Settings file damaged" in banner and "every page uses the defaults" in banner
+    assert not app.exception
+
+
+def test_saving_over_a_damaged_settings_file_asks_first():
+    settings_path().parent.mkdir(parents=True)
+    settings_path().write_text('{"local_device": "cpu", "catalog_source": "hub", "base_urls": "oops"')
+    app = fill_form(settings_app(), dtype="bfloat16")
+    assert "Saving replaces it: confirm" in "\n".join(w.value for w in app.warning)
+    assert settings_path().read_text().endswith('"oops"')  # untouched
+    app = app.button(key="settings_replace_cancel").click().run()
+    assert settings_path().read_text().endswith('"oops"')
+    app = fill_form(app, dtype="bfloat16")
+    app = app.button(key="settings_replace_confirm").click().run()
+    assert load_settings().local_dtype == "bfloat16"
+    assert f"Settings saved to {settings_path()}" in page_text(app)

@@ -1,6 +1,7 @@
-"""Leaks across the Playground: after a token was saved on the Settings page and used by a chat, the token
-is in no export, no "Copy as code" snippet, not in the server's output, not in what the browser received,
-and not sent to a self-hosted OpenAI-compatible server (the fake server records every Authorization)."""
+"""Leaks across the Playground: after a token was saved on the Settings page, and a self-hosted server's
+API key saved there, and both used by a chat, neither is in any export, "Copy as code"
+snippet, the server's output or what the browser received; the self-hosted OpenAI-compatible server gets
+its own key and never the HF token (the fake server records every Authorization)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.support.recorded_page import RecordedPage
 from tests.support.tokens import register_user
 
 ANSWER = "The quick brown fox jumps over the lazy dog."
+SERVER_KEY = "sk-leak-test-5f1c9e0a7b3d"
 
 
 @pytest.fixture
@@ -43,8 +45,11 @@ def test_token_does_not_leak_into_exports_snippets_logs_or_browser(hub, app_serv
         user.enter_token(token, save=True)
         token_file = tmp_path / "app_hf_home" / "token"  # the server's HF_HOME (app_server fixture)
         assert token_file.read_text() == token and stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        user.enter_server_key(openai_server.url, SERVER_KEY, save=True)
+        key_file = tmp_path / "app_config" / "server-keys.json"  # the server's HFDASH_CONFIG_DIR
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
 
-        # A new session (the saved token is its token): pane 1 a self-hosted server, pane 2 Inference Providers.
+        # The saved token serves this session too: pane 1 a self-hosted server, pane 2 Inference Providers.
         query = {"panes": "2", "variants": "1", "p1.kind": "hosted", "p1.base_url": openai_server.url,
                  "p1.model": "fake-model", "p2.kind": "hosted", "p2.provider": "auto",
                  "p2.model": "Qwen/Qwen2.5-7B-Instruct"}
@@ -64,6 +69,7 @@ def test_token_does_not_leak_into_exports_snippets_logs_or_browser(hub, app_serv
             expander.click()
         snippets = [block.inner_text() for block in user.page.locator('[data-testid="stCode"]').all()]
         assert len(snippets) == 2 and 'os.environ["HF_TOKEN"]' in snippets[1]
+        assert 'os.environ["SERVER_API_KEY"]' in snippets[0] and "HF_TOKEN" not in snippets[0]
         playground_dom = user.page.content()
 
         # The same session searches the live Hub: its calls do carry the token, so the checks below mean something.
@@ -72,12 +78,13 @@ def test_token_does_not_leak_into_exports_snippets_logs_or_browser(hub, app_serv
         assert f"Bearer {token}" in {r.authorization for r in hub.requests[mark:]}
 
         sent = [r.authorization for r in openai_server.chat_requests()]
-        assert len(sent) == 1 and not sent[0]  # a self-hosted server never gets the HF token
-        leaks = {"exports": [name for name, text in exports.items() if token in text],
-                 "snippets": [s for s in snippets if token in s],
-                 "Playground DOM": token in playground_dom, "server output": token in server.log(),
-                 "browser": user.holds(token)}
-        assert leaks == {"exports": [], "snippets": [], "Playground DOM": False, "server output": False,
-                         "browser": []}
+        assert sent == [f"Bearer {SERVER_KEY}"]  # its own key; a self-hosted server never gets the HF token
+        for secret in (token, SERVER_KEY):
+            leaks = {"exports": [name for name, text in exports.items() if secret in text],
+                     "snippets": [s for s in snippets if secret in s],
+                     "Playground DOM": secret in playground_dom, "server output": secret in server.log(),
+                     "browser": user.holds(secret)}
+            assert leaks == {"exports": [], "snippets": [], "Playground DOM": False, "server output": False,
+                             "browser": []}
     finally:
         user.close()

@@ -137,3 +137,10 @@ def test_hub_unreachable_while_checking_token_is_a_clear_message(hub):
     app = enter_token(settings_app(), token)
     assert "unavailable" in "\n".join(e.value for e in app.error)
     assert not app.exception and "hf_token" not in app.session_state
+
+
+def test_that_a_saved_token_serves_every_session_is_said_on_the_page(hub):
+    assert "A saved token is used by every browser session of this dashboard" in page_text(settings_app())
+    app = enter_token(settings_app(), register_user(hub, "lena"), where="saved")
+    assert "used by every browser session of this dashboard that has no token of its own" in \
+        "\n".join(w.value for w in app.warning)

@@ -32,6 +32,7 @@ from hfdash.inference.base import (
     Message,
     Stats,
 )
+from hfdash.serving import check_reachable
 
 EMBEDDED_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 
-def backend_for(spec: BackendSpec) -> Backend:
+def backend_for(spec: BackendSpec, *, server_key: str | None = None) -> Backend:
     """The backend object for a spec's kind (declares `can_stream`, `needs_token`)."""
     if spec.kind == "local":
         from hfdash.inference.local import LocalBackend
@@ -53,7 +54,7 @@ def backend_for(spec: BackendSpec) -> Backend:
         return LocalBackend()
     from hfdash.inference.hosted import HostedBackend
 
-    return HostedBackend()
+    return HostedBackend(server_key)
 
 
 def check_messages(messages: list[Message]) -> list[Message]:
@@ -67,21 +68,23 @@ def check_messages(messages: list[Message]) -> list[Message]:
 
 
 def stream_answer(spec: BackendSpec, messages: list[Message], params: GenerationParams, *,
-                  token: str | None, stop: threading.Event | None = None,
+                  token: str | None, server_key: str | None = None, stop: threading.Event | None = None,
                   on_progress: Progress | None = None) -> Iterator[Answer]:
     """Yield the growing Answer after each text delta; the last one is final, with stats.
 
-    `token` is this caller's Hugging Face token (hosted providers and gated local downloads); it is
-    never logged or shown. `on_progress` reports download / conversion / load of a local model.
+    `token` is this caller's Hugging Face token (hosted providers, Hugging Face's own hosts and gated
+    local downloads); `server_key` is the API key of a base URL's server outside Hugging Face. Neither is
+    logged or shown. `on_progress` reports download / conversion / load of a local model.
     """
     stop = stop or threading.Event()
     clock = AnswerClock()
     last: Answer | None = None
     try:
         spec.validate()
+        check_reachable(spec)
         params.validate()
         check_messages(messages)
-        for last in backend_for(spec).stream(spec, messages, params, token=token, stop=stop,
+        for last in backend_for(spec, server_key=server_key).stream(spec, messages, params, token=token, stop=stop,
                                              on_progress=on_progress):
             yield last
     except HfdashError as err:
@@ -106,6 +109,7 @@ def _failed(last: Answer | None, clock: AnswerClock, err: HfdashError) -> Answer
 def preload(spec: BackendSpec, *, token: str | None, on_progress: Progress | None = None) -> None:
     """Fetch, convert and load a local model ahead of the first prompt (raises HfdashError). No-op for hosted."""
     spec.validate()
+    check_reachable(spec)
     if spec.kind == "local":
         from hfdash.inference.local import load_model
 

@@ -7,8 +7,10 @@ other error (one line on stderr).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
+from hfdash.errors import BadParameters
 from hfdash.inference.base import KINDS, BackendSpec, GenerationParams, Message
 
 INCOMPLETE_EXIT = 1
@@ -24,6 +26,9 @@ def register(subparsers) -> None:
                         help="default: hosted if --base-url or --provider is given, else local")
     parser.add_argument("--model", metavar="ID_OR_PATH", help="Hub repo id, local folder or .gguf file")
     parser.add_argument("--base-url", metavar="URL", help="an OpenAI-compatible server, e.g. http://host:8000/v1")
+    parser.add_argument("--api-key-env", metavar="NAME",
+                        help="the environment variable holding the --base-url server's API key (sent to that "
+                             "server only; the Hugging Face token goes to Hugging Face's own hosts only)")
     parser.add_argument("--provider", metavar="NAME", help='Inference Providers: "auto" or a provider name')
     parser.add_argument("--system", metavar="TEXT", help="system prompt")
     parser.add_argument("--max-new-tokens", type=int, default=GenerationParams.max_new_tokens, metavar="N")
@@ -40,11 +45,26 @@ def register(subparsers) -> None:
 def spec_from_args(args: argparse.Namespace) -> BackendSpec:
     kind = args.backend or ("hosted" if args.base_url or args.provider else "local")
     if kind == "local" and (args.base_url or args.provider):
-        from hfdash.errors import BadParameters
-
         raise BadParameters("--base-url and --provider are for --backend hosted.")
     return BackendSpec(kind=kind, model=args.model, provider=args.provider, base_url=args.base_url,
                        dtype=args.dtype, device=args.device).validate()
+
+
+def server_key_from_env(args: argparse.Namespace) -> str | None:
+    """The key named by --api-key-env (never printed, not even in an error)."""
+    if not args.api_key_env:
+        return None
+    if not args.base_url:
+        raise BadParameters("--api-key-env is the key of the --base-url server; give --base-url too.")
+    from hfdash.auth import clean_server_key
+
+    raw = os.environ.get(args.api_key_env)
+    if raw is None:
+        raise BadParameters(f"--api-key-env: the environment variable {args.api_key_env} is not set.")
+    try:
+        return clean_server_key(raw)
+    except BadParameters as exc:
+        raise BadParameters(f"--api-key-env: {args.api_key_env} does not hold an API key: {exc.message}") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from hfdash.inference import stream_answer
 
     spec = spec_from_args(args)
+    server_key = server_key_from_env(args)
     params = GenerationParams(max_new_tokens=args.max_new_tokens, temperature=args.temperature,
                               top_p=args.top_p, seed=args.seed, stop=tuple(args.stop)).validate()
     messages = ([Message("system", args.system)] if args.system else []) + [Message("user", args.prompt)]
@@ -61,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
         transformers_logging.disable_progress_bar()
     printed = 0
     answer = None
-    for answer in stream_answer(spec, messages, params, token=ambient_token(), on_progress=show_progress):
+    for answer in stream_answer(spec, messages, params, token=ambient_token(), server_key=server_key,
+                                 on_progress=show_progress):
         sys.stdout.write(answer.text[printed:])
         sys.stdout.flush()
         printed = len(answer.text)

@@ -1,26 +1,29 @@
-"""Hosted backend: `huggingface_hub.InferenceClient` against HF Inference Providers or any
-OpenAI-compatible server (TGI, vLLM, Ollama, `transformers serve`) given by base URL.
+"""Hosted backend: HF Inference Providers through `huggingface_hub.InferenceClient`, or any
+OpenAI-compatible server (TGI, vLLM, Ollama, `transformers serve`, an Inference Endpoint) given by base
+URL, through the `openai` client.
 
-The HF token goes only to Hugging Face (providers, or a base URL on a Hugging Face host such as an
-Inference Endpoint); any other base URL gets no Authorization header at all, so a self-hosted server
-never sees the user's token.
+Each request carries at most one secret, chosen by `auth.token_goes_to`: the HF token goes to Hugging
+Face's own hosts (and the configured Hub endpoint) only; any other server gets its own API key, or no
+Authorization header at all. A server's key never goes to Hugging Face. The `openai` client does not
+pass through huggingface_hub's offline hook, so HF_HUB_OFFLINE blocks the Hub, not a server of your own.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import queue
 import threading
 from typing import ClassVar, Iterator
-from urllib.parse import urlsplit
 
-from hfdash.errors import HfdashError, InvalidToken, Timeout, Unavailable, from_exception
+from hfdash.errors import HfdashError, InvalidToken, Timeout, Unavailable, from_exception, from_status
 from hfdash.inference.base import Answer, AnswerClock, BackendSpec, GenerationParams, Message
 
 DEFAULT_TIMEOUT_S = 120.0  # per connect and per wait for the next chunk, not for the whole answer
 POLL_S = 0.05  # how often the reader loop looks at the stop event
-HF_HOSTS = ("huggingface.co", "hf.co", "huggingface.cloud", "hf.space")
 INCOMPLETE_NOTICE = "the connection closed before the answer was complete"
+KEY_HINT = "Set this server's API key on the Settings page (CLI: --api-key-env NAME)."
 
 
 def timeout_s() -> float:
@@ -28,24 +31,84 @@ def timeout_s() -> float:
     return float(os.environ.get("HFDASH_HOSTED_TIMEOUT") or DEFAULT_TIMEOUT_S)
 
 
-def is_hf_host(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    return any(host == h or host.endswith("." + h) for h in HF_HOSTS)
+def server_secret(base_url: str, *, token: str | None, server_key: str | None) -> str | None:
+    """What a request to `base_url` carries: the HF token on Hugging Face's own hosts, else the server's key."""
+    from hfdash.auth import token_goes_to
+    from hfdash.config import load_settings
+
+    return token if token_goes_to(base_url, hub_endpoint=load_settings().endpoint) else server_key
 
 
-def make_client(spec: BackendSpec, token: str | None):
-    from huggingface_hub import InferenceClient
+@functools.cache
+def tls_context():
+    """Built once: making it (loading the CA certificates) is what makes a new HTTP client cost ~0.1 s."""
+    import httpx2
 
+    return httpx2.create_ssl_context()
+
+
+class ServerClient:
+    """An `openai` client for one server, with the one secret it may have (or none at all)."""
+
+    def __init__(self, base_url: str, secret: str | None):
+        from openai import DefaultHttpxClient, Omit, OpenAI
+
+        self.has_secret = secret is not None
+        # Explicit key, no retries; the environment's OPENAI_* organisation and project are not sent.
+        self.client = OpenAI(base_url=base_url, api_key=secret or "unused", max_retries=0, timeout=timeout_s(),
+                             default_headers={"OpenAI-Organization": Omit(), "OpenAI-Project": Omit()},
+                             http_client=DefaultHttpxClient(verify=tls_context()))
+        self.auth_headers = {} if secret else {"Authorization": Omit()}
+
+    def chat_completion(self, *, model: str | None, **kwargs):
+        # Without a model id, the placeholder huggingface_hub sends too: a one-model server ignores it.
+        return self.client.chat.completions.create(model=model or "dummy", **kwargs, extra_headers=self.auth_headers)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def make_client(spec: BackendSpec, token: str | None, server_key: str | None = None):
     if spec.base_url:
-        if token and is_hf_host(spec.base_url):
-            return InferenceClient(base_url=spec.base_url, token=token, timeout=timeout_s())
-        # An empty header stops huggingface_hub adding HF_TOKEN / the saved token by itself.
-        return InferenceClient(base_url=spec.base_url, timeout=timeout_s(), headers={"authorization": ""})
+        return ServerClient(spec.base_url, server_secret(spec.base_url, token=token, server_key=server_key))
     if not token:
         raise InvalidToken("Hugging Face Inference Providers need an access token, and none is set.",
                            hint="Add one on the Settings page (with 'Make calls to Inference Providers'), "
                                 "or use a base URL of your own server.")
+    from huggingface_hub import InferenceClient
+
     return InferenceClient(provider=spec.provider or "auto", token=token, timeout=timeout_s())
+
+
+def server_message(exc) -> str:
+    """The error text an OpenAI-compatible server put in its JSON body, if any."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, str):
+        return body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        text = inner.get("message") if isinstance(inner, dict) else inner
+        if isinstance(text, str):
+            return text
+    return ""
+
+
+def server_error(exc: BaseException, *, what: str, has_secret: bool) -> HfdashError:
+    """An `openai` client failure as one of hfdash's errors (the Hub's failures go through from_exception)."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return Timeout(f"{what}: no answer in time.")
+    if isinstance(exc, openai.APIConnectionError):
+        cause = exc.__cause__ or exc
+        return Unavailable(f"{what}: could not connect ({type(cause).__name__}).")
+    if isinstance(exc, openai.APIStatusError):
+        if exc.status_code == 401:
+            refused = "refused the API key" if has_secret else "needs an API key, and none is set"
+            return InvalidToken(f"{what}: the server {refused} (401).", hint=KEY_HINT)
+        return from_status(exc.status_code, what=what, headers=exc.response.headers,
+                           detail=server_message(exc) or None)
+    return from_exception(exc, what=what)
 
 
 def request_kwargs(spec: BackendSpec, messages: list[Message], params: GenerationParams) -> dict:
@@ -62,15 +125,23 @@ def request_kwargs(spec: BackendSpec, messages: list[Message], params: Generatio
     return kwargs
 
 
-def open_stream(client, kwargs: dict):
-    """Start the streamed request; a server that refuses `stream_options` is asked again without it."""
+def refuses_stream_options(exc: BaseException) -> bool:
+    """Whether a server answered 400/422 because it does not know `stream_options`."""
     from huggingface_hub.errors import HfHubHTTPError
 
+    if isinstance(exc, HfHubHTTPError) and exc.response is not None:
+        status, text = exc.response.status_code, exc.server_message or str(exc)
+    else:
+        status, text = getattr(exc, "status_code", None), json.dumps(getattr(exc, "body", None)) + str(exc)
+    return status in (400, 422) and "stream_options" in text
+
+
+def open_stream(client, kwargs: dict):
+    """Start the streamed request; a server that refuses `stream_options` is asked again without it."""
     try:
         return iter(client.chat_completion(**kwargs))
-    except HfHubHTTPError as exc:
-        status = exc.response.status_code if exc.response is not None else None
-        if status in (400, 422) and "stream_options" in (exc.server_message or str(exc)):
+    except Exception as exc:
+        if refuses_stream_options(exc):
             return iter(client.chat_completion(**{k: v for k, v in kwargs.items() if k != "stream_options"}))
         raise
 
@@ -85,10 +156,13 @@ class HostedBackend:
     can_stream: ClassVar[bool] = True
     needs_token: ClassVar[bool] = True  # for Inference Providers; a base URL of your own needs none
 
+    def __init__(self, server_key: str | None = None):
+        self.server_key = server_key  # the API key of the base URL's server, if it needs one
+
     def stream(self, spec: BackendSpec, messages: list[Message], params: GenerationParams, *,
                token: str | None, stop: threading.Event, on_progress=None) -> Iterator[Answer]:
         what = describe(spec)
-        client = make_client(spec, token)
+        client = make_client(spec, token, self.server_key)
         clock = AnswerClock()
         events: queue.Queue = queue.Queue()
 
@@ -131,7 +205,8 @@ class HostedBackend:
         if stop.is_set():
             yield clock.finish("stopped", output_tokens=usage_tokens, estimated_tokens=chunks)
         elif failure is not None:
-            error = from_exception(failure, what=what)
+            error = server_error(failure, what=what, has_secret=client.has_secret) \
+                if isinstance(client, ServerClient) else from_exception(failure, what=what)
             if not clock.text or isinstance(failure, HfdashError):
                 raise error
             # Dropped or timed out mid-answer: keep what came.

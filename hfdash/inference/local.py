@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable, ClassVar, Iterator
 
 from hfdash.catalog.records import ModelConfig, ModelRecord
+from hfdash.config import multi_user
 from hfdash.errors import BadParameters, HfdashError, NotFound, from_exception
 from hfdash.inference.base import AnswerClock, Answer, BackendSpec, GenerationParams, Message
 
@@ -424,6 +425,8 @@ def locate(spec: BackendSpec) -> Source:
 
     if spec.model is None:
         return Source(EMBEDDED_MODEL, "gguf", embedded_gguf())
+    if multi_user():  # a visitor names Hub repos only (hfdash.serving): no file on the server is looked at
+        return Source(spec.model, "hub", None)
     path = Path(spec.model).expanduser()
     if path.suffix.lower() == ".gguf":
         if not path.is_file():

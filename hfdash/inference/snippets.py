@@ -1,8 +1,9 @@
 """'Copy as code': a runnable Python snippet that makes the same call as a playground pane.
 
 Hosted panes get `huggingface_hub.InferenceClient` (provider or base URL), local panes `transformers`.
-A snippet never contains a token: it reads HF_TOKEN from the environment of whoever runs it, and
-(like the hosted backend) sends it only to Hugging Face, never to a server of your own.
+A snippet never contains a token or key: it reads them from the environment of whoever runs it, and
+sends them where the Playground does (`hfdash.auth.token_goes_to`): HF_TOKEN to Hugging Face's own
+hosts, or to a Space / Inference Endpoint the user opted in for; SERVER_API_KEY to a server that has a key.
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ import pprint
 from pathlib import PurePath
 
 from hfdash.inference.base import BackendSpec, GenerationParams, Message
-from hfdash.inference.hosted import is_hf_host
+
+SERVER_KEY_ENV = "SERVER_API_KEY"
 
 
-def code_snippet(spec: BackendSpec, messages: list[Message], params: GenerationParams) -> str:
+def code_snippet(spec: BackendSpec, messages: list[Message], params: GenerationParams, *,
+                 sends_token: bool = False, has_server_key: bool = False) -> str:
+    """`sends_token`: the HF token goes to this base URL (an HF host, or one the user opted in for);
+    `has_server_key`: the server has an API key of its own."""
     if spec.kind == "local":
         return _transformers_snippet(spec, messages, params)
-    return _client_snippet(spec, messages, params)
+    return _client_snippet(spec, messages, params, sends_token=sends_token, has_server_key=has_server_key)
 
 
 def _messages_literal(messages: list[Message]) -> str:
@@ -28,12 +33,15 @@ def _kwargs(pairs: list[tuple[str, object]], indent: str) -> str:
     return "".join(f"\n{indent}{name}={value!r}," for name, value in pairs)
 
 
-def _client_snippet(spec: BackendSpec, messages: list[Message], params: GenerationParams) -> str:
-    if spec.base_url and is_hf_host(spec.base_url):
+def _client_snippet(spec: BackendSpec, messages: list[Message], params: GenerationParams, *,
+                    sends_token: bool, has_server_key: bool) -> str:
+    if spec.base_url and sends_token:
         client = f'InferenceClient(base_url={spec.base_url!r}, api_key=os.environ["HF_TOKEN"])'
+    elif spec.base_url and has_server_key:
+        client = f'InferenceClient(base_url={spec.base_url!r}, api_key=os.environ["{SERVER_KEY_ENV}"])'
     elif spec.base_url:
-        # As in the Playground, a server of your own never gets the Hugging Face token; the empty
-        # header stops huggingface_hub from adding a saved one by itself.
+        # As in the Playground, this server gets no Hugging Face token; the empty header stops
+        # huggingface_hub from adding a saved one by itself.
         client = f'InferenceClient(base_url={spec.base_url!r}, headers={{"authorization": ""}})'
     else:
         client = f'InferenceClient(provider={spec.provider or "auto"!r}, api_key=os.environ["HF_TOKEN"])'

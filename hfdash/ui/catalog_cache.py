@@ -15,8 +15,8 @@ import streamlit as st
 
 from hfdash import catalog
 from hfdash.catalog.records import ModelQuery, ModelRecord, SearchResult
-from hfdash.config import Settings, load_settings
-from hfdash.ui.session import call_token
+from hfdash.config import Settings
+from hfdash.ui.session import call_token, user_settings
 
 # Hub answers go stale (downloads, new models); the snapshot only changes with its file.
 HUB_TTL_S = 120
@@ -68,7 +68,7 @@ def _per_session(cache_key: tuple, compute: Callable[[], object]):
 
 
 def current_settings() -> Settings:
-    return load_settings()
+    return user_settings()
 
 
 def search(query: ModelQuery, source: str, settings: Settings | None = None,

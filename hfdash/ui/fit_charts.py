@@ -147,8 +147,7 @@ def _device_name(device_id: str) -> str:
 
 def render() -> None:
     """The page body: inputs (seeded from and written back to the URL), both charts, the verdict table."""
-    from hfdash.config import load_settings
-    from hfdash.ui.session import call_token
+    from hfdash.ui.session import call_token, user_settings
 
     problems: list[str] = []
     _initial_state(problems)
@@ -179,7 +178,7 @@ def render() -> None:
     if state.fit_memory > 0:
         devices.append(custom_device(state.fit_memory))
     hardware = this_machine() if THIS_MACHINE in state.fit_devices else None
-    settings = load_settings()
+    settings = user_settings()
     with st.spinner("Reading model facts…"):
         fits = [fit_model(m, dtype=state.fit_dtype, context=int(state.fit_context), batch=int(state.fit_batch),
                           kv_dtype=None if state.fit_kv == "auto" else state.fit_kv, devices=devices,

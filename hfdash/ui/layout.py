@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from hfdash.config import read_settings
+from hfdash.errors import HfdashError
 from hfdash.ui import shortlist
 
 PAGES = (
@@ -22,3 +24,12 @@ def page_setup(title: str, icon: str) -> None:
         for path, label, link_icon in PAGES:
             shortlist.page_link(path, label, icon=link_icon)
     shortlist.render_sidebar()
+    settings_banner()
+
+
+def settings_banner() -> None:
+    """A damaged settings file is said on every page, not only on Settings (where it can be reset)."""
+    try:
+        read_settings()
+    except HfdashError as exc:
+        st.error(f"**{exc.title}**: {exc.user_message()} Reset or replace it on the Settings page.")

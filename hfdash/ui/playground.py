@@ -25,13 +25,16 @@ from typing import Mapping
 
 import streamlit as st
 
-from hfdash.config import load_settings
+from hfdash.auth import opt_in_host
+from hfdash.config import load_settings, multi_user
 from hfdash.errors import BadParameters, HfdashError
 from hfdash.inference import (DEVICES, DTYPES, EMBEDDED_MODEL, KINDS, Answer, BackendSpec, GenerationParams,
                               check_messages, stream_answer)
 from hfdash.inference.export import Transcript, Turn, export_json, export_markdown, stats_line
 from hfdash.inference.snippets import code_snippet
-from hfdash.ui.session import call_token
+from hfdash.serving import check_reachable
+from hfdash.ui.session import (call_token, sends_token, server_key_for, server_secret_for, set_token_opt_in,
+                               token_opted_in)
 
 MAX_PANES = 4
 POLL_S = 0.1
@@ -61,15 +64,15 @@ class Slot:
         self.progress: tuple[str, float | None] | None = None  # local model fetch / conversion / load
         self.thread: threading.Thread | None = None
 
-    def start(self, transcript: Transcript, token: str | None) -> None:
+    def start(self, transcript: Transcript, token: str | None, server_key: str | None = None) -> None:
         """Run the transcript's next call; its set-up is read now, so later edits apply to the next send."""
-        args = (transcript.spec, transcript.messages_for(self.prompt), transcript.params, token)
+        args = (transcript.spec, transcript.messages_for(self.prompt), transcript.params, token, server_key)
         self.thread = threading.Thread(target=self._work, args=args,
                                        name="hfdash-pane", daemon=True)
         self.thread.start()
 
-    def _work(self, spec, messages, params, token) -> None:
-        for answer in stream_answer(spec, messages, params, token=token, stop=self.stop,
+    def _work(self, spec, messages, params, token, server_key) -> None:
+        for answer in stream_answer(spec, messages, params, token=token, server_key=server_key, stop=self.stop,
                                     on_progress=self._on_progress):
             self.answer = answer
 
@@ -272,14 +275,37 @@ def _hosted_setup(index: int, spec: BackendSpec, model: str | None, saved_urls: 
         return BackendSpec("hosted", model=model, provider=st.selectbox("Provider", options,
                                                                        index=options.index(provider),
                                                                        key=key("provider")))
-    servers = (*saved_urls, OTHER_SERVER)
+    # On a shared server only the operator's servers can be picked (hfdash.serving); a linked other URL
+    # is listed so that the pane can say why it is refused.
+    extra = OTHER_SERVER if not multi_user() else (spec.base_url if spec.base_url not in saved_urls else None)
+    servers = (*saved_urls, extra) if extra else tuple(saved_urls)
+    chosen = servers.index(spec.base_url) if spec.base_url in servers else len(servers) - 1
     server = st.selectbox("Server", servers, key=key("server"), help="Saved servers come from the Settings page.",
-                          index=servers.index(spec.base_url if spec.base_url in saved_urls else OTHER_SERVER))
+                          index=chosen if servers else None)
+    server = server or ""
     if server == OTHER_SERVER:
         server = st.text_input("Base URL", value=spec.base_url or "", key=key("base_url"),
                                placeholder="http://127.0.0.1:8000/v1").strip()
+    if server:
+        _token_choice(index, server)
     # An empty URL is kept as "" (not None) so the pane can say it is missing.
     return BackendSpec("hosted", model=model, base_url=server)
+
+
+def _token_choice(index: int, base_url: str) -> None:
+    """Say which secret this server gets; a Space or Inference Endpoint gets the token only if asked, per session."""
+    host = opt_in_host(base_url)
+    if host:
+        on = st.toggle(f"Send my Hugging Face token to {host}", value=token_opted_in(host),
+                       key=_widget_key(index, "token_opt_in"),
+                       help="Only for a Space or Inference Endpoint you trust: whoever runs it can use your token.")
+        set_token_opt_in(host, on)
+    elif sends_token(base_url):
+        st.caption("Hugging Face's own host: your Hugging Face token is sent.")
+    elif server_key_for(base_url):
+        st.caption("This server's API key (from Settings) is sent; your Hugging Face token is not.")
+    else:
+        st.caption("Nothing is sent to authenticate: no Hugging Face token, no API key (set one in Settings).")
 
 
 def _params_setup(index: int, params: GenerationParams) -> GenerationParams:
@@ -304,6 +330,7 @@ def _setup_problem(spec: BackendSpec, params: GenerationParams) -> HfdashError |
         return BadParameters("type the server's base URL, or pick a saved server.")
     try:
         spec.validate()
+        check_reachable(spec)
         params.validate()
     except HfdashError as err:
         return err
@@ -403,7 +430,7 @@ def _start_run(panes: list[Pane], problems: list[HfdashError | None], variants: 
                 pane.refused = err
         if pane.refused is None:
             run[index] = Slot(prompt)
-            run[index].start(pane, token)
+            run[index].start(pane, token, server_secret_for(pane.spec.base_url))
     if run:
         st.session_state[RUN_KEY] = run
         if variants:
@@ -471,8 +498,11 @@ def _pane_body(index: int, pane: Pane, slot: Slot | None, variants: bool):
     box = _turn_view(slot.prompt) if slot is not None else None
     if variants:
         st.text_area(f"Prompt for pane {index + 1}", key=_widget_key(index, "prompt"), height=80)
+    base_url = pane.spec.base_url
     with st.expander("Copy as code"):
-        st.code(code_snippet(pane.spec, _snippet_messages(pane, _prompt_for(index, variants)), pane.params),
+        st.code(code_snippet(pane.spec, _snippet_messages(pane, _prompt_for(index, variants)), pane.params,
+                             sends_token=bool(base_url) and sends_token(base_url),
+                             has_server_key=bool(base_url) and server_key_for(base_url) is not None),
                 language="python")
     st.button("Clear history", key=_widget_key(index, "clear"), on_click=_clear_history, args=(index,),
               disabled=not pane.turns or slot is not None)

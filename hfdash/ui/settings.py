@@ -1,11 +1,17 @@
-"""The Settings page's sections: access token, endpoints and defaults, cache manager.
+"""The Settings page's sections: access token, operator sign-in, endpoints and defaults, server API
+keys, cache manager.
 
-The token is read from its password field in a callback, checked, then the field is emptied, so it is
-never sent back to the browser; it lives in this session's state (or, if asked, the token file).
+A token or key is read from its password field in a callback, checked, then the field is emptied, so it
+is never sent back to the browser; it lives in this session's state (or, if asked, a 0600 file).
+On a multi-user server (HFDASH_MULTI_USER) what changes where the server connects or what it reads
+(Hub endpoint, snapshot, saved servers and their keys, cache deletion) is the operator's: editable here
+only after the operator secret (HFDASH_OPERATOR_SECRET); each user's own defaults stay in their session.
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
 from datetime import datetime
 
 import streamlit as st
@@ -16,17 +22,34 @@ from hfdash.config import (
     CATALOG_SOURCE_LABELS,
     CATALOG_SOURCES,
     DEFAULT_ENDPOINT,
+    OPERATOR_FIELDS,
     SHIPPED_SNAPSHOT,
+    DamagedSettings,
     Settings,
     load_settings,
     multi_user,
-    read_settings,
+    operator_secret_matches,
     reset_settings,
     save_settings,
+    http_url,
+    validated,
 )
-from hfdash.errors import HfdashError
+from hfdash.errors import BadParameters, HfdashError
 from hfdash.inference.base import DEVICES, DTYPES
-from hfdash.ui.session import clear_session_token, session_token, session_token_info, set_session_token
+from hfdash.inference.snippets import SERVER_KEY_ENV
+from hfdash.ui.session import (
+    PREFERENCES_KEY,
+    clear_session_token,
+    is_operator,
+    session_server_keys,
+    session_token,
+    session_token_info,
+    set_operator,
+    set_preferences,
+    set_session_server_key,
+    set_session_token,
+    user_settings,
+)
 from hfdash.units import human_bytes
 
 TOKEN_INPUT = "settings_token_input"
@@ -34,8 +57,16 @@ TOKEN_WHERE = "settings_token_where"
 SESSION_ONLY, SAVED = "session", "saved"
 WHERE_LABELS = {SESSION_ONLY: "This browser session only",
                 SAVED: "Saved to the Hugging Face token file on this machine"}
+SAVED_TOKEN_SERVES_ALL = ("A saved token is used by every browser session of this dashboard that has no token "
+                          "of its own, whoever opens it, and by other Hugging Face tools on this machine.")
 FORM_KEYS = ("settings_endpoint", "settings_source", "settings_snapshot", "settings_base_urls",
              "settings_device", "settings_dtype")
+REPLACE_DAMAGED = "settings_replace_damaged"  # the form's settings, waiting for the user to confirm
+OPERATOR_INPUT = "settings_operator_secret"
+KEY_SERVER, KEY_URL, KEY_INPUT, KEY_WHERE = ("settings_key_server", "settings_key_url", "settings_key_input",
+                                             "settings_key_where")
+KEY_WHERE_LABELS = {SESSION_ONLY: "This browser session only", SAVED: "Saved on this machine (readable by its owner only)"}
+OTHER_SERVER = "Other URL…"
 CACHE_SELECTION = "settings_cache_selection"
 CACHE_PENDING = "settings_cache_pending"
 FLASH = "settings_flash"
@@ -66,16 +97,17 @@ def _check_token() -> None:
     raw = st.session_state.get(TOKEN_INPUT, "")
     st.session_state[TOKEN_INPUT] = ""  # the field never holds the token past this run
     where = SESSION_ONLY if multi_user() else st.session_state.get(TOKEN_WHERE, SESSION_ONLY)
+    endpoint = load_settings().endpoint
     try:
         token = auth.clean_token(raw)
-        info = auth.check_token(token, endpoint=load_settings().endpoint)
+        info = auth.check_token(token, endpoint=endpoint)
         saved_to = auth.save_token(token) if where == SAVED else None
     except HfdashError as exc:
         _flash("token", "error", exc.user_message())
         return
     set_session_token(token, info)
     place = f"saved to {saved_to} (readable by you only)" if saved_to else "kept for this browser session only"
-    _flash("token", "success", f"Token accepted for **{info.user}**, {place}.")
+    _flash("token", "success", f"Token accepted for **{info.user}** by the Hub at `{endpoint}`, {place}.")
 
 
 def _remove_saved_token() -> None:
@@ -95,7 +127,8 @@ def _log_out_session() -> None:
 
 
 def _show_token_info(info: auth.TokenInfo) -> None:
-    st.success(f"This session uses the token of **{info.user}**" + (f" ({info.fullname})" if info.fullname else ""))
+    st.success(f"This session uses the token of **{info.user}**" + (f" ({info.fullname})" if info.fullname else "")
+               + f", checked with the Hub at `{load_settings().endpoint}`.")
     st.markdown(f"- Organisations: {', '.join(info.orgs) or 'none'}\n"
                 f"- Token: {info.token_name or 'unnamed'}, role **{info.role or 'unknown'}**\n"
                 f"- Inference Providers: **{'allowed' if info.can_call_providers else 'not allowed'}**")
@@ -126,66 +159,199 @@ def render_token_section() -> None:
     st.text_input("Access token", type="password", key=TOKEN_INPUT, placeholder="hf_…",
                   help="Paste it here; it is checked with the Hub and never shown again.")
     if not shared:
-        st.radio("Where should it live?", list(WHERE_LABELS), format_func=WHERE_LABELS.get, key=TOKEN_WHERE,
-                 help="A saved token is used by every session of this dashboard without a token of its own, "
-                      "and by other Hugging Face tools on this machine.")
+        st.radio("Where should it live?", list(WHERE_LABELS), format_func=WHERE_LABELS.get, key=TOKEN_WHERE)
+        st.caption(SAVED_TOKEN_SERVES_ALL)
     st.button("Check and use token", on_click=_check_token, key="settings_token_check", type="primary")
     _show_flash("token")
     if not shared and auth.token_file().exists():
-        st.caption(f"A token is saved in `{auth.token_file()}`.")
+        st.warning(f"A token is saved in `{auth.token_file()}`. {SAVED_TOKEN_SERVES_ALL}")
         st.button("Delete the saved token", on_click=_remove_saved_token, key="settings_token_delete")
+
+
+# --- operator --------------------------------------------------------------------------------------
+
+def _operator_sign_in() -> None:
+    candidate = st.session_state.get(OPERATOR_INPUT, "")
+    st.session_state[OPERATOR_INPUT] = ""
+    if operator_secret_matches(candidate):
+        set_operator(True)
+        _flash("operator", "success", "Signed in as the operator for this browser session.")
+    else:
+        _flash("operator", "error", "That is not the operator secret.")
+
+
+def render_operator_section() -> None:
+    """Multi-user only: who may change the server's connections, and the operator's sign-in."""
+    if not multi_user():
+        return
+    st.header("Operator")
+    if is_operator():
+        st.success("This browser session is signed in as the operator: the server's endpoint, snapshot, "
+                   "saved servers, their keys and the cache can be changed here, for every user.")
+        st.button("Sign out as operator", on_click=set_operator, args=(False,), key="settings_operator_out")
+    else:
+        st.info("This server is shared (HFDASH_MULTI_USER): the Hub endpoint, the snapshot, the saved servers "
+                "and the cache are set by its operator. Your own defaults below apply to this browser session.")
+        if os.environ.get("HFDASH_OPERATOR_SECRET"):
+            st.text_input("Operator secret", type="password", key=OPERATOR_INPUT)
+            st.button("Sign in as operator", on_click=_operator_sign_in, key="settings_operator_in")
+    _show_flash("operator")
 
 
 # --- endpoints and defaults ---------------------------------------------------------------------
 
 def _reset_settings() -> None:
-    try:
-        reset_settings()
-    except HfdashError as exc:
-        _flash("settings", "error", exc.user_message())
-        return
+    if not is_operator():  # a visitor's reset forgets their own defaults only
+        st.session_state.pop(PREFERENCES_KEY, None)
+    else:
+        try:
+            reset_settings()
+        except HfdashError as exc:
+            _flash("settings", "error", exc.user_message())
+            return
     for key in FORM_KEYS:  # the form's fields show the defaults again
         st.session_state.pop(key, None)
     _flash("settings", "success", "Settings reset to the defaults.")
 
 
-def _save_form() -> None:
+def _form_settings() -> Settings:
     state = st.session_state
-    settings = Settings(hub_endpoint=state.settings_endpoint.strip() or None, catalog_source=state.settings_source,
-                        snapshot_path=state.settings_snapshot.strip() or None,
-                        base_urls=state.settings_base_urls.splitlines(),
-                        local_device=state.settings_device, local_dtype=state.settings_dtype)
+    typed = Settings(hub_endpoint=state.settings_endpoint.strip() or None, catalog_source=state.settings_source,
+                     snapshot_path=state.settings_snapshot.strip() or None,
+                     base_urls=state.settings_base_urls.splitlines(),
+                     local_device=state.settings_device, local_dtype=state.settings_dtype)
+    if is_operator():
+        return typed
+    # A visitor's form never changes where the server connects, whatever the browser sent.
+    return replace(typed, **{name: getattr(load_settings(), name) for name in OPERATOR_FIELDS})
+
+
+def _save(settings: Settings, *, replace_damaged: bool = False) -> None:
+    if not is_operator():
+        try:
+            set_preferences(validated(settings))
+        except HfdashError as exc:
+            _flash("settings", "error", exc.user_message())
+            return
+        _flash("settings", "success", "Your defaults are set for this browser session.")
+        return
     try:
-        path = save_settings(settings)
+        path = save_settings(settings, replace_damaged=replace_damaged)
+    except DamagedSettings as exc:
+        st.session_state[REPLACE_DAMAGED] = settings
+        _flash("settings", "warning", exc.user_message())
+        return
     except HfdashError as exc:  # the form keeps what was typed
         _flash("settings", "error", exc.user_message())
         return
     _flash("settings", "success", f"Settings saved to {path}.")
 
 
+def _save_form() -> None:
+    _save(_form_settings())
+
+
+def _confirm_replace() -> None:
+    _save(st.session_state.pop(REPLACE_DAMAGED), replace_damaged=True)
+
+
 def render_endpoints_section() -> None:
     st.header("Endpoints and defaults")
-    try:
-        current = read_settings()
-    except HfdashError as exc:
-        st.warning(exc.user_message())
-        current = Settings()
+    operator = is_operator()
+    current = user_settings()  # a damaged file: the banner atop the page says so, the form shows defaults
     with st.form("settings_form"):
         st.text_input("Hub endpoint", value=current.hub_endpoint or "", key="settings_endpoint",
-                      placeholder=DEFAULT_ENDPOINT, help="Empty: HF_ENDPOINT if set, else the public Hub.")
+                      placeholder=DEFAULT_ENDPOINT, disabled=not operator,
+                      help="Empty: HF_ENDPOINT if set, else the public Hub. Your token is sent to this endpoint.")
         st.selectbox("Catalog source", CATALOG_SOURCES, index=CATALOG_SOURCES.index(current.catalog_source),
                      format_func=CATALOG_SOURCE_LABELS.get, key="settings_source")
         st.text_input("Snapshot file", value=current.snapshot_path or "", key="settings_snapshot",
-                      placeholder=str(SHIPPED_SNAPSHOT), help="Empty: the snapshot shipped with hfdash.")
+                      placeholder=str(SHIPPED_SNAPSHOT), disabled=not operator,
+                      help="Empty: the snapshot shipped with hfdash.")
         st.text_area("OpenAI-compatible base URLs for the Playground, one per line",
                      value="\n".join(current.base_urls), key="settings_base_urls",
-                     placeholder="http://127.0.0.1:8000/v1")
+                     placeholder="http://127.0.0.1:8000/v1", disabled=not operator)
         st.selectbox("Default local device", DEVICES, index=DEVICES.index(current.local_device),
                      key="settings_device")
         st.selectbox("Default local dtype", DTYPES, index=DTYPES.index(current.local_dtype), key="settings_dtype")
         st.form_submit_button("Save settings", on_click=_save_form)
     st.button("Reset to defaults", on_click=_reset_settings, key="settings_reset")
     _show_flash("settings")
+    if REPLACE_DAMAGED in st.session_state:
+        yes, no = st.columns(2)
+        yes.button("Replace the damaged file", on_click=_confirm_replace, key="settings_replace_confirm",
+                   type="primary")
+        no.button("Keep it", on_click=lambda: st.session_state.pop(REPLACE_DAMAGED, None),
+                  key="settings_replace_cancel")
+
+
+# --- server API keys ----------------------------------------------------------------------------
+
+def _key_server() -> str:
+    chosen = st.session_state.get(KEY_SERVER, OTHER_SERVER)
+    return chosen if chosen != OTHER_SERVER else st.session_state.get(KEY_URL, "")
+
+
+def _use_server_key() -> None:
+    raw = st.session_state.get(KEY_INPUT, "")
+    st.session_state[KEY_INPUT] = ""
+    where = st.session_state.get(KEY_WHERE, SESSION_ONLY) if is_operator() else SESSION_ONLY
+    try:
+        url = http_url(_key_server(), "Server")
+        key = auth.clean_server_key(raw)
+        if auth.token_goes_to(url, hub_endpoint=load_settings().endpoint):
+            raise BadParameters(f"{url} is Hugging Face's own: it gets your Hugging Face token, never a server key.")
+        saved_to = auth.save_server_key(url, key) if where == SAVED else None
+    except HfdashError as exc:
+        _flash("keys", "error", exc.user_message())
+        return
+    set_session_server_key(url, None if saved_to else key)
+    place = f"saved to {saved_to} (readable by its owner only)" if saved_to else "kept for this browser session only"
+    _flash("keys", "success", f"API key for {url} {place}.")
+
+
+def _forget_server_key(url: str) -> None:
+    set_session_server_key(url, None)
+    try:
+        if is_operator():
+            auth.remove_server_key(url)
+    except HfdashError as exc:
+        _flash("keys", "error", exc.user_message())
+        return
+    _flash("keys", "success", f"The API key for {url} was forgotten.")
+
+
+def render_server_keys_section() -> None:
+    st.header("Server API keys")
+    st.caption("For OpenAI-compatible servers outside Hugging Face (vLLM `--api-key`, LiteLLM, OpenRouter). "
+               "A key goes to its own server only; your Hugging Face token never goes to such a server. "
+               f"'Copy as code' reads it from the environment variable {SERVER_KEY_ENV}.")
+    saved_urls = load_settings().base_urls
+    servers = (*saved_urls, OTHER_SERVER) if not multi_user() else tuple(saved_urls)
+    if not servers:
+        st.info("The operator has not saved any servers.")
+        return
+    server = st.selectbox("Server", servers, key=KEY_SERVER)
+    if server == OTHER_SERVER:
+        st.text_input("Base URL", key=KEY_URL, placeholder="http://127.0.0.1:8000/v1")
+    st.text_input("API key", type="password", key=KEY_INPUT, help="Never shown again, never put in a link or export.")
+    if is_operator():
+        st.radio("Where should it live?", list(KEY_WHERE_LABELS), format_func=KEY_WHERE_LABELS.get, key=KEY_WHERE)
+        if multi_user():
+            st.caption("A saved key is used by every user of this server who picks that server.")
+    st.button("Use this key", on_click=_use_server_key, key="settings_key_use")
+    _show_flash("keys")
+    try:
+        saved = auth.servers_with_saved_keys()
+    except HfdashError as exc:
+        st.error(exc.user_message())
+        saved = []
+    rows = [(url, "this session") for url in session_server_keys()] + [(url, "saved") for url in saved]
+    for number, (url, where) in enumerate(rows):
+        left, right = st.columns([4, 1])
+        left.text(f"Key set for {url} ({where})")
+        if where == "this session" or is_operator():
+            right.button("Forget", on_click=_forget_server_key, args=(url,), key=f"settings_key_forget_{number}")
 
 
 # --- cache manager ------------------------------------------------------------------------------
@@ -193,6 +359,8 @@ def render_endpoints_section() -> None:
 def _delete_pending() -> None:
     keys = st.session_state.pop(CACHE_PENDING, [])
     st.session_state.pop(CACHE_SELECTION, None)
+    if not is_operator():  # the section is not drawn for a visitor; a forged click deletes nothing either
+        return
     try:
         freed = delete_cached(keys)
     except HfdashError as exc:
@@ -207,6 +375,9 @@ def _when(timestamp: float | None) -> str:
 
 def render_cache_section() -> None:
     st.header("Cache manager")
+    if not is_operator():
+        st.info("The cache of this shared server is managed by its operator.")
+        return
     st.caption(f"Hugging Face cache: `{hub_cache_dir()}` · converted copies: `{converted_dir()}`")
     _show_flash("cache")
     try:
@@ -235,5 +406,7 @@ def render_cache_section() -> None:
 
 def render_settings() -> None:
     render_token_section()
+    render_operator_section()
     render_endpoints_section()
+    render_server_keys_section()
     render_cache_section()

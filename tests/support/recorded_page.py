@@ -38,12 +38,25 @@ class RecordedPage:
         if save:
             self.page.get_by_text("Saved to the Hugging Face token file").click()
             wait_for_app(self.page)
-        field = self.page.locator('input[type="password"]')
+        field = self.page.get_by_role("textbox", name="Access token", exact=True)
         field.fill(token)
         field.press("Enter")
         wait_for_app(self.page)
         self.page.get_by_role("button", name="Check and use token").click()
         self.wait_for("Token accepted for")
+
+    def enter_server_key(self, base_url: str, key: str, *, save: bool = False) -> None:
+        """On the Settings page: a key for a server not saved in Settings (this session's, or saved)."""
+        self.page.get_by_role("textbox", name="Base URL", exact=True).fill(base_url)
+        if save:
+            self.page.get_by_text("Saved on this machine").click()
+            wait_for_app(self.page)
+        field = self.page.get_by_role("textbox", name="API key", exact=True)
+        field.fill(key)
+        field.press("Enter")
+        wait_for_app(self.page)
+        self.page.get_by_role("button", name="Use this key").click()
+        self.wait_for(f"API key for {base_url}")
 
     def shows(self, text: str) -> bool:
         return text in self.page.inner_text("body")
