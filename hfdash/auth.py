@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hfdash.config import write_atomically
 from hfdash.errors import BadParameters, HfdashError, InvalidToken, from_exception
+from hfdash.safefile import sweep_stale_temps, write_atomically
 
 TOKEN_FILE_MODE = 0o600
 TOKEN_DIR_MODE = 0o700
@@ -111,6 +111,7 @@ def env_token_set() -> bool:
 
 
 def saved_token() -> str | None:
+    sweep_stale_temps(token_file().parent)
     try:
         return token_file().read_text().strip() or None
     except FileNotFoundError:
@@ -130,6 +131,7 @@ def save_token(token: str) -> Path:
 def remove_saved_token() -> bool:
     """Delete the token file (log out). True if there was one."""
     path = token_file()
+    sweep_stale_temps(path.parent)
     try:
         path.unlink()
     except FileNotFoundError:
