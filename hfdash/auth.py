@@ -23,10 +23,15 @@ CREATE_TOKEN_URL = "https://huggingface.co/settings/tokens"
 
 
 def ambient_token() -> str | None:
-    """The machine owner's token: HF_TOKEN, else the saved token file. For the CLI and as a page default."""
+    """The machine owner's token: HF_TOKEN, else the saved token file. For the CLI and as a page default.
+    HfdashError if the token file is there but cannot be read (e.g. it is a folder)."""
     from huggingface_hub import get_token
 
-    return get_token()
+    try:
+        return get_token()
+    except OSError as exc:
+        raise HfdashError(f"Cannot read the token file {token_file()} ({exc.strerror}).",
+                          hint="Delete it, or save a token again on the Settings page.") from None
 
 
 def hub_token_arg(token: str | None) -> str | bool:

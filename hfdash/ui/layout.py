@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hfdash.ui import shortlist
+from hfdash import auth
+from hfdash.config import multi_user
+from hfdash.errors import HfdashError
+from hfdash.safetext import without_links
+from hfdash.ui import session, shortlist
 
 PAGES = (
     ("app.py", "Home", ":material/home:"),
@@ -22,3 +26,14 @@ def page_setup(title: str, icon: str) -> None:
         for path, label, link_icon in PAGES:
             shortlist.page_link(path, label, icon=link_icon)
     shortlist.render_sidebar()
+    _token_file_problem()
+
+
+def _token_file_problem() -> None:
+    """A saved token file that cannot be read is left out of every call; each page says so."""
+    if session.session_token() or multi_user() or auth.env_token_set():
+        return  # the file is not used
+    try:
+        auth.ambient_token()
+    except HfdashError as err:
+        st.warning(without_links(f"{err.user_message()} Until then, calls go without a token."))
