@@ -397,7 +397,7 @@ def _render_status(result: SearchResult) -> None:
             f"{FIELD_LABELS.get(field, field)} {count:,}" for field, count in left_out.items())
     st.markdown(line)
     for notice in result.notices:
-        st.info(notice)
+        st.info(without_links(notice))
 
 
 def _render_empty(query: ModelQuery, result: SearchResult, settings: Settings) -> None:
