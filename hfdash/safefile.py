@@ -25,13 +25,14 @@ TEMP_PREFIX = ".hfdash-tmp-"
 STALE_AFTER_S = 3600
 
 
-def check_target(path: str | Path, *, what: str) -> Path:
+def check_target(path: str | Path, *, what: str, hint: str = "") -> Path:
     """`path` as a Path if a file may be written there; HfdashError saying why not otherwise.
 
     Nothing is created or changed. The write checks again: this is for failing before slow work.
     """
+    hint = hint or f"Give a path for the {what} that is a new or ordinary file."
     if not str(path).strip():
-        raise HfdashError(f"No path given for the {what}. Nothing was saved.")
+        raise HfdashError(f"No path given for the {what}. Nothing was saved.", hint=hint)
     path = Path(path)
     try:
         mode = os.lstat(path).st_mode
@@ -39,21 +40,23 @@ def check_target(path: str | Path, *, what: str) -> Path:
         mode = None
     except NotADirectoryError:
         raise HfdashError(f"Cannot write the {what} {path}: a part of the path is a file, not a folder. "
-                          "Nothing was saved.") from None
+                          "Nothing was saved.", hint=hint) from None
     except OSError as exc:
-        raise HfdashError(f"Cannot write the {what} {path} ({exc.strerror}). Nothing was saved.") from None
+        raise HfdashError(f"Cannot write the {what} {path} ({exc.strerror}). Nothing was saved.", hint=hint) from None
     if mode is not None and not stat.S_ISREG(mode):
         kind = "a symbolic link" if stat.S_ISLNK(mode) else "a folder" if stat.S_ISDIR(mode) else "not a regular file"
-        raise HfdashError(f"Refusing to replace {path}: it is {kind}. Nothing was saved.",
-                          hint=f"Give a path for the {what} that is a new or ordinary file.")
+        raise HfdashError(f"Refusing to replace {path}: it is {kind}. Nothing was saved.", hint=hint)
     for parent in path.absolute().parents:
         try:
-            if not stat.S_ISDIR(os.stat(parent).st_mode):
-                raise HfdashError(f"Cannot write the {what} {path}: {parent} is a file, not a folder. "
-                                  "Nothing was saved.")
-            break
+            is_folder = stat.S_ISDIR(os.stat(parent).st_mode)
         except FileNotFoundError:
             continue  # created on write
+        except OSError:
+            break  # the write itself will say what is wrong
+        if not is_folder:
+            raise HfdashError(f"Cannot write the {what} {path}: {parent} is a file, not a folder. "
+                              "Nothing was saved.", hint=hint)
+        break
     return path
 
 
@@ -65,7 +68,7 @@ def replacing(path: str | Path, *, what: str, hint: str = "", file_mode: int = 0
     On any error (or interrupt) the temporary file is removed and `path` is left as it was. An
     OSError becomes one HfdashError naming `what` and the file.
     """
-    path = check_target(path, what=what)
+    path = check_target(path, what=what, hint=hint)
     tmp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=dir_mode)
@@ -77,7 +80,7 @@ def replacing(path: str | Path, *, what: str, hint: str = "", file_mode: int = 0
             out.flush()
             os.fchmod(out.fileno(), file_mode)
             os.fsync(out.fileno())
-        check_target(path, what=what)  # a link planted while we wrote is refused, not replaced
+        check_target(path, what=what, hint=hint)  # a link planted while we wrote is refused, not replaced
         os.replace(tmp, path)
         tmp = None
         _fsync_folder(path.parent)

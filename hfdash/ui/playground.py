@@ -124,16 +124,20 @@ def _number(values: Mapping[str, str], name: str, kind: type, notices: list[str]
     except ValueError:
         number = math.nan
     if not math.isfinite(number):
-        notices.append(f"{where}: {name} {values[name]!r} is not a number; using {default}.")
+        notices.append(f"{where}: {name} {values[name]!r} is not a number; using {_shown(default)}.")
         return default
     if abs(number) > MAX_BROWSER_INT:
         # Too large for the page's number field to hold; any other bad value stays, and the pane says why.
         try:
             GenerationParams(**{name: number}).validate()
         except BadParameters as err:
-            notices.append(f"{where}: {err.message} Using {default}.")
+            notices.append(f"{where}: {err.message} Using {_shown(default)}.")
             return default
     return number
+
+
+def _shown(default) -> str:
+    return "none" if default is None else str(default)
 
 
 def _pane_from_query(values: Mapping[str, str], number: int) -> Pane:
