@@ -27,6 +27,7 @@ def ambient_token() -> str | None:
     HfdashError if the token file is there but cannot be read (e.g. it is a folder)."""
     from huggingface_hub import get_token
 
+    sweep_stale_temps(token_file().parent)
     try:
         return get_token()
     except OSError as exc:

@@ -115,8 +115,8 @@ def test_no_temp_file_holding_the_token_survives_sigkill_and_the_next_start(isol
     left = _kill_while_saving(isolated_home, token, rounds=25)
     assert left > 0, "no kill landed mid-write: the test did not exercise the window"
     assert not any(p.is_symlink() for p in isolated_home.iterdir())
-    # The next start reads the saved token, which sweeps the folder first.
-    started = subprocess.run([sys.executable, "-c", "from hfdash import auth; print(auth.saved_token() is not None)"],
+    # The next start looks for the machine's token, which sweeps the folder first.
+    started = subprocess.run([sys.executable, "-c", "from hfdash import auth; print(auth.ambient_token() is not None)"],
                              env={**os.environ, "HF_HOME": str(isolated_home)}, capture_output=True, text=True,
                              timeout=60)
     assert started.stdout.strip() == "True", started.stderr
