@@ -83,7 +83,8 @@ def test_link_parameters_make_no_link_and_fetch_nothing(app_server, page, tracke
     click = f"[click me]({tracker.url}/click)"
     image = f"![t]({tracker.url}/track.png)"
     for path in (f"Hardware_fit?models={quote(click)}", f"Playground?models={quote(click)}",
-                 f"Browse?source=snapshot&min_likes={quote(image)}&model={quote(image)}",
+                 f"Browse?source=snapshot&min_likes={quote(image)}&model={quote(image)}&task={quote(image)}",
+                 f"Browse?source=snapshot&query={quote(image)}&library={quote(click)}&provider={quote(image)}",
                  f"Playground?p1.model={quote(image)}&p1.seed={quote(image)}&p1.kind={quote(image)}",
                  f"Playground?p1.kind=hosted&p1.provider={quote(image)}&p1.model={quote(click)}"):
         _open(page, f"{server.url}/{path}")
