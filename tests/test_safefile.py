@@ -149,3 +149,14 @@ def test_a_live_writers_temp_is_kept(tmp_path):
     dead.write_text("left by a killed writer")
     assert safefile.sweep_stale_temps(tmp_path) == [dead]
     assert live.exists()
+
+
+def test_a_staging_folder_is_gone_after_use_and_a_killed_writers_is_swept(tmp_path):
+    with safefile.staging_folder(tmp_path) as staging:
+        (staging / "weights").write_text("half")
+        assert staging.is_dir() and staging.name.startswith(safefile.TEMP_PREFIX)
+    assert not staging.exists()
+    left = tmp_path / f"{safefile.TEMP_PREFIX}999999999-abcdef"
+    (left / "sub").mkdir(parents=True)
+    with safefile.staging_folder(tmp_path):
+        assert not left.exists()
