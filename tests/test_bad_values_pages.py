@@ -52,7 +52,8 @@ def test_browse_names_an_out_of_range_link_value_and_searches_without_it(key, va
 
 
 @pytest.mark.parametrize("name, value, words", [
-    ("seed", "99999999999999999999999", "seed must be between 0 and 4294967295 (got 99999999999999999999999). Using none."),
+    ("seed", "99999999999999999999999",
+     "seed must be between 0 and 4294967295 (got 99999999999999999999999). Using none."),
     ("max_new_tokens", "99999999999999999999", "max new tokens must be between 1 and"),
     ("temperature", "1e400", "temperature '1e400' is not a number; using 0.7."),
 ])

@@ -45,7 +45,8 @@ def check_bound(name: str, value: int) -> int:
     """`value` if it lies within the bounds of query field `name`; ValueError saying them otherwise."""
     low, high = BOUNDS[name]
     if value < low:
-        raise ValueError(f"cannot be negative (got {value:,})" if low == 0 else f"must be at least {low:,} (got {value:,})")
+        raise ValueError(f"cannot be negative (got {value:,})" if low == 0 else
+                         f"must be at least {low:,} (got {value:,})")
     if value > high:
         raise ValueError(f"must be at most {high:,} (got {value:,})")
     return value
