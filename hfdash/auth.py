@@ -32,7 +32,7 @@ def ambient_token() -> str | None:
         return get_token()
     except OSError as exc:
         raise HfdashError(f"Cannot read the token file {token_file()} ({exc.strerror}).",
-                          hint="Delete it, or save a token again on the Settings page.") from None
+                          hint="It must be a readable file: remove or fix it, then save a token again.") from None
 
 
 def hub_token_arg(token: str | None) -> str | bool:
