@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from hfdash.config import config_dir, write_atomically
+from hfdash.config import config_dir
 from hfdash.errors import BadParameters, HfdashError, InvalidToken, from_exception
+from hfdash.safefile import sweep_stale_temps, write_atomically
 
 TOKEN_FILE_MODE = 0o600
 TOKEN_DIR_MODE = 0o700
@@ -56,10 +57,16 @@ def opt_in_host(url: str) -> str | None:
 
 
 def ambient_token() -> str | None:
-    """The machine owner's token: HF_TOKEN, else the saved token file. For the CLI and as a page default."""
+    """The machine owner's token: HF_TOKEN, else the saved token file. For the CLI and as a page default.
+    HfdashError if the token file is there but cannot be read (e.g. it is a folder)."""
     from huggingface_hub import get_token
 
-    return get_token()
+    sweep_stale_temps(token_file().parent)
+    try:
+        return get_token()
+    except OSError as exc:
+        raise HfdashError(f"Cannot read the token file {token_file()} ({exc.strerror}).",
+                          hint="It must be a readable file: remove or fix it, then save a token again.") from None
 
 
 def hub_token_arg(token: str | None) -> str | bool:
@@ -144,6 +151,7 @@ def env_token_set() -> bool:
 
 
 def saved_token() -> str | None:
+    sweep_stale_temps(token_file().parent)
     try:
         return token_file().read_text().strip() or None
     except FileNotFoundError:
@@ -163,6 +171,7 @@ def save_token(token: str) -> Path:
 def remove_saved_token() -> bool:
     """Delete the token file (log out). True if there was one."""
     path = token_file()
+    sweep_stale_temps(path.parent)
     try:
         path.unlink()
     except FileNotFoundError:

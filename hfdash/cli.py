@@ -1,13 +1,14 @@
 """`python -m hfdash COMMAND`: the same services the pages use.
 
 Each service package adds its commands through `register(subparsers)` in its own `cli` module.
-Usage errors and HfdashError print one line on stderr and exit with code 2.
+Usage errors, HfdashError and a closed output pipe print one line on stderr and exit with code 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from hfdash.errors import HfdashError
@@ -32,9 +33,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args) or 0
+        code = args.run(args) or 0
+        sys.stdout.flush()  # a closed pipe shows up here rather than at exit
+        return code
     except HfdashError as err:
         print(f"error: {err.user_message()}", file=sys.stderr)
+        return USAGE_ERROR
+    except BrokenPipeError:
+        # The reader (e.g. `head`) stopped early; stdout goes nowhere now so exiting cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("error: the output was closed before all of it was written.", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
         return 130

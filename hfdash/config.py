@@ -5,12 +5,12 @@ from __future__ import annotations
 import hmac
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from hfdash.errors import BadParameters, HfdashError
+from hfdash.safefile import sweep_stale_temps, write_atomically
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 SHIPPED_SNAPSHOT = Path(__file__).parent / "data" / "snapshot.parquet"
@@ -126,6 +126,7 @@ DAMAGED_HINT = "Until it is repaired, reset or saved again, every page uses the 
 def read_settings() -> Settings:
     """The saved settings; HfdashError if the file is unreadable or damaged."""
     path = settings_path()
+    sweep_stale_temps(path.parent)
     try:
         data = json.loads(path.read_text())
     except (FileNotFoundError, NotADirectoryError):  # nothing saved there (yet)
@@ -147,26 +148,6 @@ def load_settings() -> Settings:
         return read_settings()
     except HfdashError:
         return Settings()
-
-
-def write_atomically(path: Path, text: str, *, what: str, hint: str, file_mode: int | None = None,
-                     dir_mode: int = 0o777) -> None:
-    """Write all of `text` or nothing: a temporary file (0600, as mkstemp makes it) in the same folder,
-    then rename. An OSError becomes one HfdashError naming `what` and the file."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=dir_mode)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-        try:
-            with os.fdopen(fd, "w") as out:
-                out.write(text)
-            if file_mode is not None:
-                os.chmod(tmp, file_mode)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise HfdashError(f"Cannot write the {what} {path} ({exc.strerror}). Nothing was saved.", hint=hint) from None
 
 
 def save_settings(settings: Settings, *, replace_damaged: bool = False) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _SUFFIXES = {"": 1, "K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
@@ -17,6 +18,8 @@ def parse_count(text: str | int | float) -> int:
         if not match:
             raise ValueError(f"not a parameter count: {text!r} (try 135M, 1.5B or 7e9)")
         value = float(match.group(1)) * _SUFFIXES[match.group(2).upper()]
+    if not math.isfinite(value):
+        raise ValueError(f"not a parameter count: {text!r} is too large")
     if value < 0:
         raise ValueError(f"a count cannot be negative: {text!r}")
     return int(round(value))

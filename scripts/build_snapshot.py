@@ -22,6 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hfdash.catalog.records import ModelConfig, ModelRecord, ProviderOffer  # noqa: E402
 from hfdash.catalog.snapshot import records_to_table, write_snapshot  # noqa: E402
+from hfdash.errors import HfdashError  # noqa: E402
+from hfdash.safefile import check_target  # noqa: E402
 
 LITELLM_SOURCE = "litellm catalog"
 # litellm provider key -> the Hub's Inference Provider name (huggingface_hub's PROVIDER_T) where they differ.
@@ -143,7 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--src", type=Path, required=True, help="folder with the llmfit and litellm JSON files")
     parser.add_argument("--out", type=Path, required=True, help="parquet file to write")
     args = parser.parse_args(argv)
-    build(args.src, args.out)
+    try:
+        build(args.src, check_target(args.out, what="snapshot"))
+    except HfdashError as err:
+        print(f"error: {err.user_message()}", file=sys.stderr)
+        return 2
     return 0
 
 

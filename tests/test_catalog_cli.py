@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -80,6 +81,11 @@ def test_auto_falls_back_when_the_hub_is_down_and_says_why(hub):
     (("--min-params", "8B", "--max-params", "1B"), "min parameters (8,000,000,000) is larger than max parameters"),
     (("--task", "text-gen"), "Unknown task 'text-gen'. Valid tasks:"),
     (("--provider", "togetherai"), "Unknown provider 'togetherai'. Valid providers: any,"),
+    (("--min-params", "1e400"), "argument --min-params: not a parameter count: '1e400' is too large"),
+    (("--created-within", "99999999999"), "argument --created-within: must be at most 36,500 (got 99,999,999,999)"),
+    (("--updated-within", "1000000000"), "argument --updated-within: must be at most 36,500"),
+    (("--limit", "10000000"), "argument --limit: must be at most 1,000 (got 10,000,000)"),
+    (("--min-downloads", "99999999999999999999"), "argument --min-downloads: must be at most"),
 ])
 def test_bad_flags_and_values_give_one_line_and_exit_2(args, words):
     done = hfdash("search", "--source", "snapshot", *args)
@@ -137,3 +143,43 @@ def test_snapshot_refresh_with_the_hub_down_writes_nothing(hub, tmp_path):
     done = hfdash("snapshot", "--out", str(out), "--limit", "5", env={"HF_ENDPOINT": url})
     assert done.returncode == 2 and "could not connect" in done.stderr and "Traceback" not in done.stderr
     assert not out.exists()
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """`search --json | head -c 100`: the pipe closes under the CLI."""
+    search = subprocess.Popen([sys.executable, "-m", "hfdash", "search", "--source", "snapshot", "--json",
+                               "--limit", "1000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert len(search.stdout.read(100)) == 100
+    search.stdout.close()
+    stderr = search.stderr.read().decode()
+    assert search.wait(timeout=60) == 2
+    assert stderr.strip().splitlines() == ["error: the output was closed before all of it was written."]
+
+
+@pytest.mark.parametrize("out", ["", "folder", "file/under.parquet", "/dev/null", "link.parquet"])
+def test_snapshot_out_refuses_what_it_must_not_replace_before_asking_the_hub(tmp_path, out):
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("a file")
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    (tmp_path / "link.parquet").symlink_to(victim)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    done = subprocess.run([sys.executable, "-m", "hfdash", "snapshot", "--out", out], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path, env={**os.environ, "HF_ENDPOINT": "http://127.0.0.1:9",
+                                                         "PYTHONPATH": str(Path(__file__).parents[1])})
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert "argument --out:" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before and victim.read_text() == "precious"
+    assert Path("/dev/null").is_char_device()
+
+
+def test_snapshot_refresh_does_not_follow_a_planted_tmp_link(hub, tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    out = tmp_path / "fresh.parquet"
+    (tmp_path / "fresh.parquet.tmp").symlink_to(victim)
+    done = hfdash("snapshot", "--out", str(out), "--limit", "5", env={"HF_ENDPOINT": hub.url})
+    assert done.returncode == 0, done.stderr
+    assert victim.read_text() == "precious"
+    assert snapshot.load(out).size == 5 and not out.is_symlink()

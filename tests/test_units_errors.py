@@ -14,7 +14,7 @@ def test_parse_count(text, expected):
     assert parse_count(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "lots", "1.5G", "-1B", "B7"])
+@pytest.mark.parametrize("text", ["", "lots", "1.5G", "-1B", "B7", "1e400", float("inf")])
 def test_parse_count_rejects(text):
     with pytest.raises(ValueError):
         parse_count(text)

@@ -9,8 +9,9 @@ import argparse
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 
-from hfdash.catalog.records import ModelQuery, SearchResult, Sort
+from hfdash.catalog.records import MAX_LIMIT, ModelQuery, SearchResult, Sort, check_bound
 from hfdash.config import CATALOG_SOURCES
 from hfdash.units import human_count, parse_count
 
@@ -23,19 +24,25 @@ def register(subparsers) -> None:
     search.add_argument("--query", metavar="TEXT", help="case-insensitive substring of the repo id")
     search.add_argument("--task", metavar="TAG", help="exact pipeline tag, e.g. text-generation")
     search.add_argument("--library", metavar="NAME", help="library, e.g. transformers")
-    search.add_argument("--min-params", metavar="N", type=_count, help="at least N parameters (135M, 1.5B, 7e9)")
-    search.add_argument("--max-params", metavar="N", type=_count, help="at most N parameters")
+    search.add_argument("--min-params", metavar="N", type=_bounded(_count, "min_params"),
+                        help="at least N parameters (135M, 1.5B, 7e9)")
+    search.add_argument("--max-params", metavar="N", type=_bounded(_count, "max_params"),
+                        help="at most N parameters")
     search.add_argument("--provider", metavar="NAME|any", help="served by this inference provider, or by any")
-    search.add_argument("--min-likes", metavar="N", type=_whole, help="at least N likes")
-    search.add_argument("--min-downloads", metavar="N", type=_whole, help="at least N downloads (last 30 days)")
+    search.add_argument("--min-likes", metavar="N", type=_bounded(_whole, "min_likes"), help="at least N likes")
+    search.add_argument("--min-downloads", metavar="N", type=_bounded(_whole, "min_downloads"),
+                        help="at least N downloads (last 30 days)")
     search.add_argument("--created-after", metavar="YYYY-MM-DD", type=_day, help="created on or after this day")
-    search.add_argument("--created-within", metavar="DAYS", type=_whole, help="created in the last DAYS days")
+    search.add_argument("--created-within", metavar="DAYS", type=_bounded(_whole, "created_within_days"),
+                        help="created in the last DAYS days")
     search.add_argument("--updated-after", metavar="YYYY-MM-DD", type=_day, help="updated on or after this day")
-    search.add_argument("--updated-within", metavar="DAYS", type=_whole, help="updated in the last DAYS days")
+    search.add_argument("--updated-within", metavar="DAYS", type=_bounded(_whole, "updated_within_days"),
+                        help="updated in the last DAYS days")
     search.add_argument("--gated", choices=("yes", "no"), help="only gated models, or only open ones")
     search.add_argument("--sort", choices=[s.value for s in Sort], default=Sort.DOWNLOADS.value,
                         help="descending; ties by id; unknown values last (default: downloads)")
-    search.add_argument("--limit", metavar="N", type=_positive, default=20, help="at most N models (default 20)")
+    search.add_argument("--limit", metavar="N", type=_bounded(_whole, "limit"), default=20,
+                        help=f"at most N models, up to {MAX_LIMIT:,} (default 20)")
     search.add_argument("--source", choices=CATALOG_SOURCES, default=None,
                         help="where to search (default: the saved setting, normally auto = Hub, else snapshot)")
     search.add_argument("--json", action="store_true", help="print a JSON array of model objects")
@@ -45,7 +52,8 @@ def register(subparsers) -> None:
                                     description="Write a snapshot of the Hub's most downloaded models, in the "
                                                 "shipped format. Point the app at it with HFDASH_SNAPSHOT=PATH "
                                                 "or on the Settings page.")
-    refresh.add_argument("--out", metavar="PATH", required=True, help="parquet file to write")
+    refresh.add_argument("--out", metavar="PATH", required=True, type=_out_path,
+                         help="parquet file to write (a new or ordinary file; never a link or device)")
     refresh.add_argument("--limit", metavar="N", type=_positive, default=DEFAULT_REFRESH_LIMIT,
                          help=f"at most N models (default {DEFAULT_REFRESH_LIMIT:,})")
     refresh.add_argument("--task", metavar="T", help="only models of this pipeline tag")
@@ -136,6 +144,26 @@ def _count(text: str) -> int:
         return parse_count(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _bounded(parse, field: str):
+    """An argparse type: `parse`, then the query field's bounds, which the Browse page shares."""
+    def check(text: str) -> int:
+        try:
+            return check_bound(field, parse(text))
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return check
+
+
+def _out_path(text: str) -> Path:
+    from hfdash.errors import HfdashError
+    from hfdash.safefile import check_target
+
+    try:
+        return check_target(text, what="snapshot")
+    except HfdashError as err:
+        raise argparse.ArgumentTypeError(err.user_message()) from None
 
 
 def _whole(text: str) -> int:

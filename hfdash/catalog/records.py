@@ -32,6 +32,25 @@ SORT_FIELD = {
 
 ANY_PROVIDER = "any"
 
+# The same bounds hold on the CLI and the Browse page: a value beyond them is a typo, not a filter.
+MAX_LIMIT = 1000
+MAX_COUNT = 10**15  # parameters, likes, downloads (and exact as a browser number)
+MAX_WITHIN_DAYS = 36_500  # about 100 years
+BOUNDS = {"min_params": (0, MAX_COUNT), "max_params": (0, MAX_COUNT), "min_likes": (0, MAX_COUNT),
+          "min_downloads": (0, MAX_COUNT), "created_within_days": (0, MAX_WITHIN_DAYS),
+          "updated_within_days": (0, MAX_WITHIN_DAYS), "limit": (1, MAX_LIMIT)}
+
+
+def check_bound(name: str, value: int) -> int:
+    """`value` if it lies within the bounds of query field `name`; ValueError saying them otherwise."""
+    low, high = BOUNDS[name]
+    if value < low:
+        raise ValueError(f"cannot be negative (got {value:,})" if low == 0 else
+                         f"must be at least {low:,} (got {value:,})")
+    if value > high:
+        raise ValueError(f"must be at most {high:,} (got {value:,})")
+    return value
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -145,16 +164,16 @@ class ModelQuery:
 
     def validate(self) -> ModelQuery:
         """Raise BadParameters with a clear message; return self for chaining."""
-        for name in ("min_params", "max_params", "min_likes", "min_downloads",
-                     "created_within_days", "updated_within_days"):
+        for name in BOUNDS:
             value = getattr(self, name)
-            if value is not None and value < 0:
-                raise BadParameters(f"{name.replace('_', ' ')} cannot be negative (got {value}).")
+            if value is not None:
+                try:
+                    check_bound(name, value)
+                except ValueError as err:
+                    raise BadParameters(f"{name.replace('_', ' ')} {err}.") from None
         if self.min_params is not None and self.max_params is not None and self.min_params > self.max_params:
             raise BadParameters(
                 f"min parameters ({self.min_params:,}) is larger than max parameters ({self.max_params:,}).")
-        if self.limit < 1:
-            raise BadParameters(f"limit must be at least 1 (got {self.limit}).")
         return self
 
     def created_since(self, today: dt.date) -> dt.date | None:

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from hfdash.catalog import filters
 from hfdash.catalog.records import SORT_FIELD, ModelConfig, ModelQuery, ModelRecord, ProviderOffer, SearchResult, Sort
+from hfdash import safefile
 from hfdash.errors import SnapshotError
 
 FORMAT_VERSION = 1
@@ -87,10 +88,8 @@ def write_snapshot(table: pa.Table, path: str | Path, *, sources: dict, built: s
             "sources": sources, "built": built}
     table = table.replace_schema_metadata({METADATA_KEY: json.dumps(meta, sort_keys=True).encode()})
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp, compression="zstd", compression_level=9, write_statistics=False)
-    tmp.replace(path)  # never a half-written snapshot
+    with safefile.replacing(path, what="snapshot", file_mode=0o644) as out:  # never a half-written snapshot
+        pq.write_table(table, out, compression="zstd", compression_level=9, write_statistics=False)
     return SnapshotInfo(path, newest, table.num_rows, sources, built)
 
 

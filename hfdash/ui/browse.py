@@ -14,9 +14,11 @@ import pandas as pd
 import streamlit as st
 
 from hfdash.catalog.filters import FIELD_LABELS
-from hfdash.catalog.records import ANY_PROVIDER, ModelQuery, ModelRecord, SearchResult, Sort
+from hfdash.catalog.records import (ANY_PROVIDER, BOUNDS, MAX_COUNT, MAX_LIMIT, MAX_WITHIN_DAYS, ModelQuery,
+                                    ModelRecord, SearchResult, Sort, check_bound)
 from hfdash.config import CATALOG_SOURCE_LABELS, CATALOG_SOURCES, Settings
 from hfdash.errors import BadParameters, HfdashError, SnapshotError, from_exception
+from hfdash.safetext import without_links
 from hfdash.ui import catalog_cache, model_facts, shortlist
 from hfdash.units import human_count, parse_count
 
@@ -31,7 +33,6 @@ GATED_LABELS = {"any": "any", "gated": "gated only", "open": "not gated"}
 NO_PROVIDER_FILTER = ""
 ANY_TASK = ""
 DEFAULT_QUERY = ModelQuery()
-MAX_LIMIT = 1000
 DATE_RANGE = {"min_value": dt.date(1970, 1, 1), "max_value": dt.date(2100, 1, 1), "format": "YYYY-MM-DD"}
 HUB_PREFIX = "https://huggingface.co/"
 
@@ -91,11 +92,11 @@ def state_to_params(state: BrowseState, default_source: str) -> dict[str, str]:
 
 def _parse_field(name: str, raw: str, tasks: list[str], providers: list[str]):
     if name in ("min_params", "max_params"):
-        return parse_count(raw)
-    if name in ("min_likes", "min_downloads", "created_within_days", "updated_within_days", "limit"):
+        return check_bound(name, parse_count(raw))
+    if name in BOUNDS:
         if not raw.isdigit():
             raise ValueError(f"'{raw}' is not a whole number")
-        return int(raw)
+        return check_bound(name, int(raw))
     if name in ("created_after", "updated_after"):
         try:
             day = dt.date.fromisoformat(raw)
@@ -132,8 +133,6 @@ def params_to_state(params: Mapping[str, str], default_source: str, *, tasks: li
             values[name] = _parse_field(name, raw, list(tasks), list(providers))
         except ValueError as err:
             problems.append(f"{key}: {err}")
-    if "limit" in values and not 1 <= values["limit"] <= MAX_LIMIT:
-        problems.append(f"limit: must be between 1 and {MAX_LIMIT} (got {values.pop('limit')})")
     page = {}
     for key, allowed in (("source", CATALOG_SOURCES), ("view", VIEWS), ("y", Y_AXES)):
         raw = params.get(key)
@@ -242,16 +241,17 @@ def _render_filters(tasks: list[str], providers: list[str]) -> BrowseState:
         low, high = c1.select_slider("Parameters", stops, value=ss[PARAMS_SEED_KEY], key=params_key,
                                      format_func=_param_label,
                                      help="Inclusive range (M = million, B = billion, T = trillion).")
-        c2.number_input("Min likes", min_value=0, step=1, key=W + "min_likes", placeholder="any")
-        c3.number_input("Min downloads (30 days)", min_value=0, step=1, key=W + "min_downloads",
+        c2.number_input("Min likes", min_value=0, max_value=MAX_COUNT, step=1, key=W + "min_likes",
                         placeholder="any")
+        c3.number_input("Min downloads (30 days)", min_value=0, max_value=MAX_COUNT, step=1,
+                        key=W + "min_downloads", placeholder="any")
         c1, c2, c3, c4, c5 = st.columns(5)
         c1.date_input("Created on or after", key=W + "created_after", **DATE_RANGE)
-        c2.number_input("Created within (days)", min_value=0, step=1, key=W + "created_within_days",
-                        placeholder="any")
+        c2.number_input("Created within (days)", min_value=0, max_value=MAX_WITHIN_DAYS, step=1,
+                        key=W + "created_within_days", placeholder="any")
         c3.date_input("Updated on or after", key=W + "updated_after", **DATE_RANGE)
-        c4.number_input("Updated within (days)", min_value=0, step=1, key=W + "updated_within_days",
-                        placeholder="any")
+        c4.number_input("Updated within (days)", min_value=0, max_value=MAX_WITHIN_DAYS, step=1,
+                        key=W + "updated_within_days", placeholder="any")
         c5.selectbox("Gated", list(GATED), key=W + "gated", format_func=GATED_LABELS.get)
         c1, c2, c3 = st.columns([1, 1, 2])
         c1.selectbox("Sort by", [s.value for s in Sort], key=W + "sort", format_func=str.capitalize,
@@ -288,17 +288,18 @@ def run_search(query: ModelQuery, source: str, settings: Settings) -> SearchResu
     try:
         return _search(query, source, settings)
     except (BadParameters, SnapshotError) as err:
-        st.error(err.user_message())
+        st.error(without_links(err.user_message()))
         return None
     except HfdashError as err:
         if source == "snapshot":
-            st.error(err.user_message())
+            st.error(without_links(err.user_message()))
             return None
-        st.error(f"The Hub did not answer: {err.user_message()} The offline snapshot answers instead.")
+        st.error(without_links(f"The Hub did not answer: {err.user_message()} "
+                               "The offline snapshot answers instead."))
     try:
         return _search(query, "snapshot", settings)
     except HfdashError as err:
-        st.error(err.user_message())
+        st.error(without_links(err.user_message()))
         return None
 
 
@@ -396,7 +397,7 @@ def _render_status(result: SearchResult) -> None:
             f"{FIELD_LABELS.get(field, field)} {count:,}" for field, count in left_out.items())
     st.markdown(line)
     for notice in result.notices:
-        st.info(notice)
+        st.info(without_links(notice))
 
 
 def _render_empty(query: ModelQuery, result: SearchResult, settings: Settings) -> None:
@@ -406,7 +407,7 @@ def _render_empty(query: ModelQuery, result: SearchResult, settings: Settings) -
     try:
         hints = loosen_suggestions(query, search)
     except HfdashError as err:
-        st.warning(f"No models match these filters ({err.user_message()})")
+        st.warning(without_links(f"No models match these filters ({err.user_message()})"))
         return
     if hints:
         st.warning("No models match these filters. Loosen " + " or ".join(f"**{h}**" for h in hints)
@@ -430,14 +431,14 @@ def _render_detail(model_id: str, result: SearchResult, settings: Settings) -> N
         record = catalog_cache.get_model(model_id, result.source, settings)
     except HfdashError as err:
         if listed is None:
-            st.warning(f"{model_id}: {err.user_message()}")
+            st.warning(without_links(f"{model_id}: {err.user_message()}"))
             st.button("Close", key=W + "close", on_click=_close_detail)
             return
         record = listed
-        st.caption(f"Details from the search results only: {err.user_message()}")
+        st.caption(without_links(f"Details from the search results only: {err.user_message()}"))
     with st.container(border=True):
         head, close = st.columns([8, 1], vertical_alignment="center")
-        head.subheader(record.id)
+        head.subheader(without_links(record.id))
         close.button("Close", key=W + "close", on_click=_close_detail, icon=":material/close:")
         hub, fit, play, keep = st.columns(4, vertical_alignment="center")
         hub.markdown(f"[Open on the Hub]({record.url})")
@@ -480,7 +481,7 @@ def _known_lists(settings: Settings) -> tuple[list[str], list[str]]:
     try:
         return catalog_cache.known_tasks(settings), catalog_cache.known_providers(settings)
     except HfdashError as err:
-        st.error(err.user_message())
+        st.error(without_links(err.user_message()))
         return [], []
 
 
@@ -489,18 +490,19 @@ def render() -> None:
     tasks, providers = _known_lists(settings)
     _sync_from_url(settings, tasks, providers)
     for problem in st.session_state.get(PROBLEMS_KEY, []):
-        st.warning(f"From the link, not used: {problem}")
+        st.warning(without_links(f"From the link, not used: {problem}"))
     state = _render_filters(tasks, providers)
     link_error = st.session_state.pop(LINK_ERROR_KEY, None)
     if link_error:
         # The link stays as it was until the user changes a filter.
-        st.error(f"This link's filters cannot be searched: {link_error} Change a filter to search again.")
+        st.error(without_links(f"This link's filters cannot be searched: {link_error} "
+                                 "Change a filter to search again."))
         return
     _write_url(state, settings.catalog_source)
     try:
         query = state.query.validate()
     except BadParameters as err:
-        st.error(err.user_message())
+        st.error(without_links(err.user_message()))
         return
     result = run_search(query, state.source, settings)
     if result is None:

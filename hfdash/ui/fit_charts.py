@@ -12,6 +12,7 @@ from hfdash.hardware.devices import THIS_MACHINE, Device, custom_device, device_
 from hfdash.hardware.estimate import DTYPES, GIB, KV_DTYPES
 from hfdash.hardware.local import this_machine
 from hfdash.hardware.report import ModelFit, fit_model
+from hfdash.safetext import without_links
 from hfdash.units import human_bytes
 
 TERMS = (("Weights", "weights_bytes", "#4C78A8"), ("KV cache", "kv_cache_bytes", "#F58518"),
@@ -168,7 +169,7 @@ def render() -> None:
     models = list(dict.fromkeys(m.strip() for m in st.session_state.fit_models.split(",") if m.strip()))
     _write_url(models)
     for problem in problems:
-        st.warning(problem)
+        st.warning(without_links(problem))
     if not models:
         st.info("Type a model id above, or add models to the shortlist on the Browse page.")
         return
@@ -187,14 +188,14 @@ def render() -> None:
                 for m in models]
     for fit in fits:
         if fit.error is not None:
-            st.error(f"**{fit.model_id}**: {fit.error.user_message()}")
+            st.error(f"**{without_links(fit.model_id)}**: {without_links(fit.error.user_message())}")
         elif fit.facts.source == "snapshot":
-            st.caption(f"{fit.model_id}: figures from the offline snapshot.")
+            st.caption(without_links(f"{fit.model_id}: figures from the offline snapshot."))
         for note in (fit.facts.notes if fit.facts else ()):
-            st.caption(f"{fit.model_id}: {note}")
+            st.caption(without_links(f"{fit.model_id}: {note}"))
         if fit.chosen is not None:
             for note in fit.chosen.notes:
-                st.caption(f"{fit.model_id}: {note}")
+                st.caption(without_links(f"{fit.model_id}: {note}"))
     shown = [fit for fit in fits if fit.bars]
     if not shown:
         return

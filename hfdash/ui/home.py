@@ -6,6 +6,7 @@ import streamlit as st
 
 from hfdash.catalog.records import ModelQuery
 from hfdash.errors import HfdashError
+from hfdash.safetext import without_links
 from hfdash.ui import catalog_cache, shortlist
 from hfdash.units import human_bytes
 
@@ -26,7 +27,7 @@ def _render_sources() -> None:
     try:
         info = catalog_cache.snapshot_info(settings)
     except HfdashError as err:
-        st.error(err.user_message())
+        st.error(without_links(err.user_message()))
         info = None
     if info is not None:
         try:
@@ -39,13 +40,14 @@ def _render_sources() -> None:
     try:
         live = catalog_cache.search(ModelQuery(limit=1), settings.catalog_source, settings)
     except HfdashError as err:
-        st.warning(f"**Catalog source ({settings.catalog_source}):** not answering: {err.user_message()}")
+        st.warning(f"**Catalog source ({settings.catalog_source}):** not answering: "
+                   f"{without_links(err.user_message())}")
         return
     answered = {"hub": f"the live Hub ({settings.endpoint})", "snapshot": "the offline snapshot"}
     st.markdown(f"**Live source:** searches are answered by {answered.get(live.source, live.source)} "
                 f"(setting: {settings.catalog_source}).")
     for notice in live.notices:
-        st.info(notice)
+        st.info(without_links(notice))
 
 
 def render() -> None:

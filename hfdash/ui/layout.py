@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hfdash.config import read_settings
+from hfdash import auth
+from hfdash.config import multi_user, read_settings
 from hfdash.errors import HfdashError
-from hfdash.ui import shortlist
+from hfdash.safetext import without_links
+from hfdash.ui import session, shortlist
 
 PAGES = (
     ("app.py", "Home", ":material/home:"),
@@ -25,6 +27,7 @@ def page_setup(title: str, icon: str) -> None:
             shortlist.page_link(path, label, icon=link_icon)
     shortlist.render_sidebar()
     settings_banner()
+    _token_file_problem()
 
 
 def settings_banner() -> None:
@@ -33,3 +36,13 @@ def settings_banner() -> None:
         read_settings()
     except HfdashError as exc:
         st.error(f"**{exc.title}**: {exc.user_message()} Reset or replace it on the Settings page.")
+
+
+def _token_file_problem() -> None:
+    """A saved token file that cannot be read is left out of every call; each page says so."""
+    if session.session_token() or multi_user() or auth.env_token_set():
+        return  # the file is not used
+    try:
+        auth.ambient_token()
+    except HfdashError as err:
+        st.warning(without_links(f"{err.user_message()} Until then, calls go without a token."))

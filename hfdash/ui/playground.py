@@ -32,16 +32,19 @@ from hfdash.inference import (DEVICES, DTYPES, EMBEDDED_MODEL, KINDS, Answer, Ba
                               check_messages, stream_answer)
 from hfdash.inference.export import Transcript, Turn, export_json, export_markdown, stats_line
 from hfdash.inference.snippets import code_snippet
+from hfdash.safetext import has_links_or_images, without_links
 from hfdash.serving import check_reachable
 from hfdash.ui.session import (call_token, sends_token, server_key_for, server_secret_for, set_token_opt_in,
                                token_opted_in)
 
 MAX_PANES = 4
+MAX_BROWSER_INT = 2**53 - 1  # a number field holds integers exactly up to here (JavaScript's safe range)
 POLL_S = 0.1
 PANES_KEY, RUN_KEY, SEND_KEY, PROMPT_KEY, VARIANTS_KEY, VARIANTS_ON_KEY, COUNT_KEY = (
     "pg_panes", "pg_run", "pg_send", "pg_prompt", "pg_variants", "pg_variants_on", "pg_count")
 VIA_PROVIDERS, VIA_SERVER = "Inference Providers", "Server (base URL)"
 OTHER_SERVER = "Other URL…"
+IMAGES_KEY = "images_"  # + the turn's number: that answer's "Show images and links" toggle
 PLAYGROUND_QUERY_KEYS = ("panes", "variants", "models", "backend")
 _PANE_KEY = re.compile(r"^p(\d+)\.(\w+)$")
 _STATUS_BADGE = {"stopped": ("Stopped", "orange"), "incomplete": ("Incomplete", "orange"),
@@ -121,12 +124,23 @@ def _number(values: Mapping[str, str], name: str, kind: type, notices: list[str]
         return default
     try:
         number = kind(values[name])
-        if math.isfinite(number):
-            return number
     except ValueError:
-        pass
-    notices.append(f"{where}: {name} {values[name]!r} is not a number; using {default}.")
-    return default
+        number = math.nan
+    if not math.isfinite(number):
+        notices.append(f"{where}: {name} {values[name]!r} is not a number; using {_shown(default)}.")
+        return default
+    if abs(number) > MAX_BROWSER_INT:
+        # Too large for the page's number field to hold; any other bad value stays, and the pane says why.
+        try:
+            GenerationParams(**{name: number}).validate()
+        except BadParameters as err:
+            notices.append(f"{where}: {err.message} Using {_shown(default)}.")
+            return default
+    return number
+
+
+def _shown(default) -> str:
+    return "none" if default is None else str(default)
 
 
 def _pane_from_query(values: Mapping[str, str], number: int) -> Pane:
@@ -250,6 +264,9 @@ def _clear_history(index: int) -> None:
     if index < len(panes):
         panes[index].turns.clear()
         panes[index].refused = None
+    images = _widget_key(index, IMAGES_KEY)
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(images)]:
+        del st.session_state[key]  # a later answer in the same place starts with its images off
 
 
 def _request_send() -> None:
@@ -343,7 +360,7 @@ def _pane_setup(index: int, pane: Pane, saved_urls: list[str]) -> HfdashError | 
     st.subheader(f"Pane {index + 1}")
     # Open until the first send, then folded so the conversation is in view.
     busy = RUN_KEY in st.session_state or st.session_state.get(SEND_KEY, False)
-    with st.expander(pane.spec.label, expanded=not (pane.turns or busy)):
+    with st.expander(without_links(pane.spec.label), expanded=not (pane.turns or busy)):
         kind = st.radio("Backend", KINDS, index=KINDS.index(pane.spec.kind), key=key("kind"), horizontal=True,
                         format_func={"local": "Local (transformers)", "hosted": "Hosted"}.get)
         model = st.text_input(
@@ -363,39 +380,45 @@ def _pane_setup(index: int, pane: Pane, saved_urls: list[str]) -> HfdashError | 
         pane.params = _params_setup(index, pane.params)
     problem = _setup_problem(pane.spec, pane.params)
     if problem is not None:
-        st.warning(f"**{problem.title}**: {problem.user_message()}")
+        st.warning(f"**{problem.title}**: {without_links(problem.user_message())}")
     for notice in pane.notices:
-        st.warning(notice)
+        st.warning(without_links(notice))
     return problem
 
 
-def _answer_view(answer: Answer, progress: tuple[str, float | None] | None = None) -> None:
+def _answer_view(answer: Answer, progress: tuple[str, float | None] | None = None,
+                 images_key: str | None = None) -> None:
+    """Draw an answer. Its links and images are inert (an image's address could carry the chat to
+    whoever wrote the prompt that asked for it) unless the user asks to see them, per filed answer."""
     if progress is not None and not answer.final and not answer.text:
         what, fraction = progress
-        st.progress(fraction or 0.0, text=what)
+        st.progress(fraction or 0.0, text=without_links(what))
     if answer.text:
-        st.markdown(answer.text)
+        trusted = (images_key is not None and has_links_or_images(answer.text)
+                   and st.toggle("Show images and links", key=images_key,
+                                 help="The browser will load the images this answer names."))
+        st.markdown(answer.text if trusted else without_links(answer.text))
     elif not answer.final:
         st.caption("Generating…")
     for notice in answer.notices:
-        st.info(notice)
+        st.info(without_links(notice))
     if answer.status in _STATUS_BADGE:
         label, color = _STATUS_BADGE[answer.status]
         st.badge(label, color=color)
     if answer.error is not None:
-        st.error(f"**{answer.error.title}**: {answer.error.user_message()}")
+        st.error(f"**{answer.error.title}**: {without_links(answer.error.user_message())}")
     if answer.stats is not None and (answer.text or answer.status != "error"):  # no figures for a failed call
         st.caption(stats_line(answer.stats))
 
 
-def _turn_view(prompt: str, answer: Answer | None = None):
+def _turn_view(prompt: str, answer: Answer | None = None, images_key: str | None = None):
     """Draw one exchange; with no answer yet, return the placeholder the streaming loop fills."""
     with st.chat_message("user"):
         st.markdown(prompt)
     with st.chat_message("assistant"):
         if answer is None:
             return st.empty()
-        _answer_view(answer)
+        _answer_view(answer, images_key=images_key)
     return None
 
 
@@ -492,9 +515,9 @@ def _controls(panes: list[Pane], variants: bool, running: bool) -> None:
 def _pane_body(index: int, pane: Pane, slot: Slot | None, variants: bool):
     """History, the live exchange, the pane's own prompt, 'Copy as code'; returns the live placeholder."""
     if pane.refused is not None:
-        st.error(f"**{pane.refused.title}**: {pane.refused.user_message()}")
-    for turn in pane.turns:
-        _turn_view(turn.prompt, turn.answer)
+        st.error(f"**{pane.refused.title}**: {without_links(pane.refused.user_message())}")
+    for number, turn in enumerate(pane.turns):
+        _turn_view(turn.prompt, turn.answer, images_key=_widget_key(index, f"{IMAGES_KEY}{number}"))
     box = _turn_view(slot.prompt) if slot is not None else None
     if variants:
         st.text_area(f"Prompt for pane {index + 1}", key=_widget_key(index, "prompt"), height=80)

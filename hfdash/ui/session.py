@@ -9,6 +9,7 @@ import streamlit as st
 
 from hfdash.auth import TokenInfo, ambient_token, opt_in_host, saved_server_key, token_goes_to
 from hfdash.config import PREFERENCE_FIELDS, Settings, load_settings, multi_user
+from hfdash.errors import HfdashError
 
 TOKEN_KEY = "hf_token"
 TOKEN_INFO_KEY = "hf_token_info"
@@ -40,8 +41,14 @@ def clear_session_token() -> None:
 
 def call_token() -> str | None:
     """The token for this session's service calls: its own, else the machine owner's (HF_TOKEN or saved),
-    except on a multi-user server (HFDASH_MULTI_USER), where a session only uses its own."""
-    return session_token() or (None if multi_user() else ambient_token())
+    except on a multi-user server (HFDASH_MULTI_USER), where a session only uses its own. An unreadable
+    token file counts as none: every page says so (hfdash.ui.layout)."""
+    if session_token() or multi_user():
+        return session_token()
+    try:
+        return ambient_token()
+    except HfdashError:
+        return None
 
 
 # --- where the token goes, and server keys -------------------------------------------------------

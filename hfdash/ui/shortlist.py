@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from urllib.parse import quote
+
 from hfdash.errors import HfdashError
+from hfdash.safetext import without_links
 from hfdash.ui import catalog_cache, model_facts
 
 QUERY_KEY = "shortlist"
@@ -98,7 +101,7 @@ def render_side_by_side(ids: list[str]) -> None:
         try:
             records.append(catalog_cache.get_model(model_id, settings.catalog_source, settings))
         except HfdashError as err:
-            st.warning(f"{model_id}: {err.user_message()}")
+            st.warning(without_links(f"{model_id}: {err.user_message()}"))
     if records:
         st.dataframe(model_facts.side_by_side(records), width="stretch", height="content")
 
@@ -112,9 +115,11 @@ def render_sidebar() -> None:
             return
         for model_id in ids:
             name, button = st.columns([5, 1], vertical_alignment="center")
-            name.markdown(f"[{model_id}](https://huggingface.co/{model_id})")
+            # The id comes from the URL: escaped as the text, quoted in the address, which stays on the Hub.
+            name.markdown(f"[{without_links(model_id)}](https://huggingface.co/{quote(model_id, safe='/')})")
             button.button(":material/close:", key=f"shortlist_remove:{model_id}", on_click=remove,
-                          args=(model_id,), help=f"Remove {model_id} from the shortlist", type="tertiary")
+                          args=(model_id,), help=f"Remove {without_links(model_id)} from the shortlist",
+                          type="tertiary")
         page_link(HARDWARE_FIT_PAGE, "Compare fit", models=ids, icon=":material/memory:")
         page_link(PLAYGROUND_PAGE, "Try side by side", models=ids, icon=":material/chat:")
         if st.button("Facts side by side", key="shortlist_facts", icon=":material/table:"):
