@@ -81,7 +81,10 @@ def test_live_records_carry_hub_only_facts(hub):
                                       "task": "conversational"}]}]
     result = catalog.search(ModelQuery(updated_after=dt.date(2026, 3, 1), gated=True, library="transformers",
                                        sort=Sort.TRENDING), source="hub", today=TODAY)
-    assert result.notices == []
+    assert result.notices == [
+        "The Hub matches the library as a tag: models tagged 'transformers' are included even when their main "
+        "library (the Library column) is another.",
+        "Of the models the Hub returned for the other filters (1), 1 also match last-updated date."]
     (record,) = result.records
     assert (record.last_modified, record.trending, record.gated, record.library) == (dt.date(2026, 3, 4), 12.5,
                                                                                       True, "transformers")
@@ -237,3 +240,31 @@ def test_record_from_model_info_keeps_what_the_hub_said():
     bare = live.record_from_model_info(ModelInfo(id="org/bare"))
     assert (bare.task, bare.params, bare.likes, bare.providers, bare.gated) == (None, None, None, None, None)
     assert live.record_from_model_info(ModelInfo(id="org/open", gated=False)).gated is False
+
+
+def test_library_filter_keeps_the_hubs_tag_matches_and_says_so(hub):
+    from tests.support.hub_models import add_model
+
+    # A sentence-transformers model tagged `transformers`: the Hub returns it for filter=transformers.
+    add_model(hub, {"id": "sentence-transformers/all-MiniLM-L6-v2", "library_name": "sentence-transformers",
+                    "pipeline_tag": "sentence-similarity", "likes": 4000, "downloads": 90_000_000,
+                    "tags": ["sentence-transformers", "pytorch", "transformers", "bert", "sentence-similarity"]})
+    add_model(hub, {"id": "acme/onnx-only", "library_name": "onnx", "tags": ["onnx"], "likes": 10})
+    result = catalog.search(ModelQuery(library="transformers", text="MiniLM-L6", limit=5), source="hub", today=TODAY)
+    assert [(r.id, r.library) for r in result.records] == [("sentence-transformers/all-MiniLM-L6-v2",
+                                                            "sentence-transformers")]
+    assert any("matches the library as a tag" in n for n in result.notices)
+    listing = [r for r in hub.requests if r.path == "/api/models" and r.arg("limit") != "1"][-1]
+    assert listing.query["filter"] == ["transformers"]
+
+
+def test_gguf_only_repos_pass_the_parameter_filter_with_their_gguf_count(hub):
+    from tests.support.hub_models import add_model
+
+    add_model(hub, {"id": "acme/Tiny-GGUF", "library_name": "gguf", "tags": ["gguf"], "likes": 5,
+                    "gguf": {"total": 1_235_814_432, "architecture": "llama", "context_length": 131072}})
+    result = catalog.search(ModelQuery(text="Tiny-GGUF", min_params=1_000_000_000, max_params=2_000_000_000),
+                            source="hub", today=TODAY)
+    (record,) = result.records
+    assert (record.params, record.config.architecture, record.config.context_length) == (1_235_814_432, "llama",
+                                                                                          131072)

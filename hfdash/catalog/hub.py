@@ -1,11 +1,13 @@
 """The live catalog: the Hub's `/api/models` through `huggingface_hub.HfApi`.
 
-The Hub filters what it can (search, task, library, parameter range, provider, gated) and sorts;
-the rest (likes, downloads, created/updated dates) is filtered here on the lazy iterator, which stops
-at `limit` matches, at the first model below a bound on the sorted field, or after `SCAN_CAP` models.
-Every condition is re-checked here too, so both sources share one meaning (filters.py).
-`huggingface_hub` retries 429/5xx with long back-offs and has no timeout on listings, so one quick
-first request finds out whether the Hub answers at all.
+The Hub filters what it can and sorts; its answers are kept as it returns them, with its meanings:
+`search` is a case-insensitive substring of the repo id, `filter=<library>` matches the repo's *tags*
+(a sentence-transformers model tagged `transformers` is a transformers match), `num_parameters`
+counts safetensors or GGUF parameters, `inference_provider` means a live provider mapping. The rest
+(likes, downloads, created/updated dates) is filtered here on the lazy iterator, which stops at
+`limit` matches, at the first model below a bound on the sorted field, or after `SCAN_CAP` models; a
+page that ends short says why. `huggingface_hub` retries 429/5xx with long back-offs and has no
+timeout on listings, so one quick first request finds out whether the Hub answers at all.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from hfdash.errors import HfdashError, Timeout, Unavailable, from_exception
 
 # How many models the live source reads at most to fill a page when it filters client-side.
 SCAN_CAP = 5000
-LIST_EXPAND = ["downloads", "likes", "createdAt", "lastModified", "trendingScore", "safetensors", "pipeline_tag",
-               "library_name", "inferenceProviderMapping", "gated", "tags"]
+LIST_EXPAND = ["downloads", "likes", "createdAt", "lastModified", "trendingScore", "safetensors", "gguf",
+               "pipeline_tag", "library_name", "inferenceProviderMapping", "gated", "tags"]
 MODEL_EXPAND = LIST_EXPAND + ["config", "cardData"]
 HUB_SORT = {Sort.TRENDING: "trending_score", Sort.LIKES: "likes", Sort.DOWNLOADS: "downloads",
             Sort.CREATED: "created_at", Sort.UPDATED: "last_modified"}
@@ -61,14 +63,21 @@ def search(query: ModelQuery, *, settings: Settings, token: str | None, today: d
     kwargs["limit"] = SCAN_CAP if client_side else query.limit
     # Sorted descending by the very field a lower bound is on: the first model below it ends the scan.
     floor = next((c for c in client_side if c.field == SORT_FIELD[query.sort] and c.op == "ge"), None)
-    scan = _Scan(api, kwargs, conditions, query.limit, token, floor)
+    scan = _Scan(api, kwargs, client_side, query.limit, token, floor)
     scan.run(deadline=timeout_s() * 3, what=what)
     records = sorted(scan.matched, key=filters.sort_key(query.sort))
     notices = []
-    if client_side and scan.scanned >= SCAN_CAP and len(records) < query.limit:
+    if query.library:
+        notices.append(f"The Hub matches the library as a tag: models tagged '{query.library}' are included even "
+                       "when their main library (the Library column) is another.")
+    if client_side and len(records) < query.limit:
         labels = ", ".join(filters.FIELD_LABELS[c.field] for c in client_side)
-        notices.append(f"The Hub cannot filter by {labels}; hfdash checked the first {SCAN_CAP:,} models it "
-                       f"returned and found {len(records)}. Narrow the search to see more.")
+        if scan.scanned >= SCAN_CAP:
+            notices.append(f"The Hub cannot filter by {labels}; hfdash checked the first {SCAN_CAP:,} models it "
+                           f"returned and found {len(records)}. Narrow the search to see more.")
+        elif not scan.stopped_at_floor:
+            notices.append(f"Of the models the Hub returned for the other filters ({scan.scanned:,}), "
+                           f"{len(records)} also match {labels}.")
     return SearchResult(records=records, source="hub", excluded_unknown=scan.excluded, notices=notices)
 
 
@@ -86,11 +95,12 @@ def record_from_model_info(info) -> ModelRecord:
     mapping = info.inference_provider_mapping
     live = [m for m in mapping or () if getattr(m, "status", "live") == "live"]
     safetensors = info.safetensors
+    gguf = getattr(info, "gguf", None) or {}
     return ModelRecord(
         id=info.id,
         task=info.pipeline_tag,
         library=info.library_name,
-        params=safetensors.total if safetensors else None,
+        params=safetensors.total if safetensors else gguf.get("total"),
         likes=info.likes,
         downloads=info.downloads,
         created_at=info.created_at.date() if info.created_at else None,
@@ -102,7 +112,7 @@ def record_from_model_info(info) -> ModelRecord:
         offers=tuple(ProviderOffer(provider=m.provider, provider_model_id=m.provider_id, source="hub")
                      for m in sorted(live, key=lambda m: m.provider)),
         dtype_params=dict(safetensors.parameters) if safetensors else None,
-        config=_config(info.config),
+        config=_config(info.config, gguf),
     )
 
 
@@ -116,12 +126,15 @@ def _license(info) -> str | None:
     return None
 
 
-def _config(config: dict | None) -> ModelConfig:
-    if not config:
-        return ModelConfig()
+def _config(config: dict | None, gguf: dict) -> ModelConfig:
+    """The Hub's trimmed config (its kind), with the architecture and context a GGUF repo's metadata state."""
+    from dataclasses import replace
+
     from hfdash.catalog.modelconfig import config_from_json
 
-    return config_from_json(config)
+    found = config_from_json(config) if config else ModelConfig()
+    return replace(found, architecture=found.architecture or gguf.get("architecture"),
+                   context_length=found.context_length or gguf.get("context_length"))
 
 
 def _server_params(query: ModelQuery) -> dict:
@@ -162,6 +175,7 @@ class _Scan:
                  floor: filters.Condition | None):
         self.api, self.kwargs, self.conditions, self.limit, self.token = api, kwargs, conditions, limit, token
         self.floor = floor
+        self.stopped_at_floor = False
         self.matched: list[ModelRecord] = []
         self.excluded: dict[str, int] = {}
         self.scanned = 0
@@ -183,6 +197,7 @@ class _Scan:
                 record = record_from_model_info(info)
                 if self.floor and (value := getattr(record, self.floor.field)) is not None \
                         and value < self.floor.value:
+                    self.stopped_at_floor = True
                     return
                 failed = [c for c in self.conditions if not filters.matches(record, c)]
                 if not failed:
