@@ -15,13 +15,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+from typing import Callable, TypeVar
 
 from hfdash.auth import hub_token_arg
 from hfdash.catalog import filters
 from hfdash.catalog.records import (ANY_PROVIDER, SORT_FIELD, ModelConfig, ModelQuery, ModelRecord, ProviderOffer,
                                     SearchResult, Sort)
 from hfdash.config import Settings
-from hfdash.errors import HfdashError, Timeout, Unavailable, from_exception
+from hfdash.errors import Timeout, Unavailable, from_exception
+
+T = TypeVar("T")
 
 # How many models the live source reads at most to fill a page when it filters client-side.
 SCAN_CAP = 5000
@@ -64,7 +67,7 @@ def search(query: ModelQuery, *, settings: Settings, token: str | None, today: d
     # Sorted descending by the very field a lower bound is on: the first model below it ends the scan.
     floor = next((c for c in client_side if c.field == SORT_FIELD[query.sort] and c.op == "ge"), None)
     scan = _Scan(api, kwargs, client_side, query.limit, token, floor)
-    scan.run(deadline=timeout_s() * 3, what=what)
+    hub_call(scan.collect, what=what)
     records = sorted(scan.matched, key=filters.sort_key(query.sort))
     notices = []
     if query.library:
@@ -83,10 +86,9 @@ def search(query: ModelQuery, *, settings: Settings, token: str | None, today: d
 
 def get_model(model_id: str, *, settings: Settings, token: str | None) -> ModelRecord:
     api = _api(settings, token)
-    try:
-        info = api.model_info(model_id, expand=MODEL_EXPAND, timeout=timeout_s(), token=hub_token_arg(token))
-    except Exception as exc:  # noqa: BLE001 - every failure becomes a typed, user-facing error
-        raise from_exception(exc, what=f"Reading {model_id} from the Hub", repo_id=model_id) from exc
+    info = hub_call(lambda: api.model_info(model_id, expand=MODEL_EXPAND, timeout=timeout_s(),
+                                           token=hub_token_arg(token)),
+                    what=f"Reading {model_id} from the Hub", repo_id=model_id)
     return record_from_model_info(info)
 
 
@@ -169,7 +171,8 @@ def _probe(api, token: str | None, what: str) -> None:
 
 
 class _Scan:
-    """Reads `list_models` in a worker thread, so a Hub that stops answering mid-listing can't hang the caller."""
+    """Reads `list_models` until a page is full (run through `hub_call`, so a Hub that stops answering
+    mid-listing can't hang the caller)."""
 
     def __init__(self, api, kwargs: dict, conditions: list[filters.Condition], limit: int, token: str | None,
                  floor: filters.Condition | None):
@@ -179,35 +182,45 @@ class _Scan:
         self.matched: list[ModelRecord] = []
         self.excluded: dict[str, int] = {}
         self.scanned = 0
-        self.error: BaseException | None = None
 
-    def run(self, *, deadline: float, what: str) -> None:
-        worker = threading.Thread(target=self._collect, daemon=True, name="hfdash-hub-scan")
-        worker.start()
-        worker.join(deadline)
-        if worker.is_alive():
-            raise Timeout(f"{what}: no complete answer in {deadline:.0f} s.")
-        if self.error is not None:
-            raise from_exception(self.error, what=what) from self.error
-
-    def _collect(self) -> None:
-        try:
-            for info in self.api.list_models(**self.kwargs, token=hub_token_arg(self.token)):
-                self.scanned += 1
-                record = record_from_model_info(info)
-                if self.floor and (value := getattr(record, self.floor.field)) is not None \
-                        and value < self.floor.value:
-                    self.stopped_at_floor = True
+    def collect(self) -> None:
+        for info in self.api.list_models(**self.kwargs, token=hub_token_arg(self.token)):
+            self.scanned += 1
+            record = record_from_model_info(info)
+            if self.floor and (value := getattr(record, self.floor.field)) is not None \
+                    and value < self.floor.value:
+                self.stopped_at_floor = True
+                return
+            failed = [c for c in self.conditions if not filters.matches(record, c)]
+            if not failed:
+                self.matched.append(record)
+                if len(self.matched) >= self.limit:
                     return
-                failed = [c for c in self.conditions if not filters.matches(record, c)]
-                if not failed:
-                    self.matched.append(record)
-                    if len(self.matched) >= self.limit:
-                        return
-                elif len(failed) == 1 and getattr(record, failed[0].field) is None:
-                    self.excluded[failed[0].field] = self.excluded.get(failed[0].field, 0) + 1
+            elif len(failed) == 1 and getattr(record, failed[0].field) is None:
+                self.excluded[failed[0].field] = self.excluded.get(failed[0].field, 0) + 1
+
+
+def hub_call(call: Callable[[], T], *, what: str, repo_id: str | None = None, deadline: float | None = None) -> T:
+    """Run one huggingface_hub call in a worker thread with a deadline (listings and file lists take no
+    timeout of their own), turning every failure into the one typed family (errors.from_exception)."""
+    outcome: dict = {}
+
+    def work() -> None:
+        try:
+            outcome["value"] = call()
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-            self.error = exc if isinstance(exc, Exception) else HfdashError(str(exc))
+            outcome["error"] = exc
+
+    seconds = deadline if deadline is not None else timeout_s() * 3
+    worker = threading.Thread(target=work, daemon=True, name="hfdash-hub-call")
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise Timeout(f"{what}: no complete answer in {seconds:.0f} s.")
+    if "error" in outcome:
+        error = outcome["error"]
+        raise from_exception(error, what=what, repo_id=repo_id) from error
+    return outcome["value"]
 
 
 def iter_models(*, settings: Settings, token: str | None, limit: int, task: str | None = None):

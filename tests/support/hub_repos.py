@@ -62,6 +62,35 @@ def safetensors_header(tensors: dict[str, tuple[str, list[int]]]) -> bytes:
     return struct.pack("<Q", len(encoded)) + encoded
 
 
+def gguf_head(config: dict) -> bytes:
+    """The header a GGUF conversion of a model with this config.json writes (llama.cpp's key names), with
+    no tensors: enough for a reader of the metadata, as a `Partial`'s head."""
+    import tempfile
+    from pathlib import Path
+
+    import gguf
+
+    arch = config["model_type"]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "head.gguf"
+        writer = gguf.GGUFWriter(str(path), arch)
+        writer.add_block_count(config["num_hidden_layers"])
+        writer.add_context_length(config["max_position_embeddings"])
+        writer.add_embedding_length(config["hidden_size"])
+        writer.add_feed_forward_length(config["intermediate_size"])
+        writer.add_head_count(config["num_attention_heads"])
+        writer.add_head_count_kv(config["num_key_value_heads"])
+        if config.get("head_dim"):
+            writer.add_key_length(config["head_dim"])
+        writer.add_vocab_size(config["vocab_size"])
+        writer.add_tokenizer_model("gpt2")
+        writer.add_token_list([f"t{n}" for n in range(config["vocab_size"])])
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.close()
+        return path.read_bytes()
+
+
 def _size(content: bytes | int | Partial) -> int:
     if isinstance(content, Partial):
         return content.size
