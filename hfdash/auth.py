@@ -56,9 +56,11 @@ class TokenInfo:
     user: str
     fullname: str | None
     orgs: list[str] = field(default_factory=list)
-    role: str | None = None  # "read", "write" or "fineGrained"
+    role: str | None = None  # "read", "write" or "fineGrained"; None for a browser-login token
     token_name: str | None = None
-    can_call_providers: bool = False
+    can_call_providers: bool | None = False  # None: the Hub does not say (browser-login tokens)
+    browser_login: bool = False  # made by `hf auth login` in a browser (OAuth): no role or permissions stated
+    expires_at: str | None = None
 
 
 def inference_allowed(access_token: dict) -> bool:
@@ -75,11 +77,14 @@ def inference_allowed(access_token: dict) -> bool:
 
 
 def token_info(whoami: dict) -> TokenInfo:
-    access = (whoami.get("auth") or {}).get("accessToken") or {}
+    auth = whoami.get("auth") or {}
+    access = auth.get("accessToken") or {}
+    browser_login = auth.get("type") == "oauth"
     return TokenInfo(user=whoami.get("name") or "?", fullname=whoami.get("fullname"),
                      orgs=[org.get("name") for org in whoami.get("orgs") or [] if org.get("name")],
                      role=access.get("role"), token_name=access.get("displayName"),
-                     can_call_providers=inference_allowed(access))
+                     can_call_providers=None if browser_login else inference_allowed(access),
+                     browser_login=browser_login, expires_at=auth.get("expiresAt"))
 
 
 def check_token(token: str, *, endpoint: str) -> TokenInfo:

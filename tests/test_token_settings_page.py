@@ -137,3 +137,12 @@ def test_hub_unreachable_while_checking_token_is_a_clear_message(hub):
     app = enter_token(settings_app(), token)
     assert "unavailable" in "\n".join(e.value for e in app.error)
     assert not app.exception and "hf_token" not in app.session_state
+
+
+def test_browser_login_token_says_the_hub_does_not_state_its_permissions(hub):
+    token = register_user(hub, "dora", role="oauth")
+    text = page_text(enter_token(settings_app(), token))
+    assert "This session uses the token of **dora**" in text
+    assert "made by browser login (`hf auth login`), expires 2027-08-05" in text
+    assert "Inference Providers: **the Hub does not say**" in text and "role **unknown**" not in text
+    assert "does not say what a browser-login token may do" in text
