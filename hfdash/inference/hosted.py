@@ -21,6 +21,17 @@ DEFAULT_TIMEOUT_S = 120.0  # per connect and per wait for the next chunk, not fo
 POLL_S = 0.05  # how often the reader loop looks at the stop event
 HF_HOSTS = ("huggingface.co", "hf.co", "huggingface.cloud", "hf.space")
 INCOMPLETE_NOTICE = "the connection closed before the answer was complete"
+# The router's selection policies, asked for with a suffix on the model id (`repo:cheapest`). Provider
+# "auto" sends the bare id: the router then picks the fastest provider, unless the account has set a
+# preference order at https://hf.co/settings/inference-providers.
+ROUTER_POLICIES = ("fastest", "cheapest")
+
+
+def routed(spec: BackendSpec) -> tuple[str, str | None]:
+    """(the InferenceClient provider, the model id as sent) for a pane on Inference Providers."""
+    if spec.provider in ROUTER_POLICIES:
+        return "auto", f"{spec.model}:{spec.provider}"
+    return spec.provider or "auto", spec.model
 
 
 def timeout_s() -> float:
@@ -45,12 +56,13 @@ def make_client(spec: BackendSpec, token: str | None):
         raise InvalidToken("Hugging Face Inference Providers need an access token, and none is set.",
                            hint="Add one on the Settings page (with 'Make calls to Inference Providers'), "
                                 "or use a base URL of your own server.")
-    return InferenceClient(provider=spec.provider or "auto", token=token, timeout=timeout_s())
+    return InferenceClient(provider=routed(spec)[0], token=token, timeout=timeout_s())
 
 
 def request_kwargs(spec: BackendSpec, messages: list[Message], params: GenerationParams) -> dict:
     """chat_completion arguments; defaults servers disagree on (top_p=1) are left out."""
-    kwargs = {"messages": [m.to_json() for m in messages], "model": spec.model, "stream": True,
+    model = spec.model if spec.base_url else routed(spec)[1]
+    kwargs = {"messages": [m.to_json() for m in messages], "model": model, "stream": True,
               "max_tokens": params.max_new_tokens, "temperature": params.temperature,
               "stream_options": {"include_usage": True}}
     if params.top_p < 1:

@@ -11,7 +11,7 @@ import pprint
 from pathlib import PurePath
 
 from hfdash.inference.base import BackendSpec, GenerationParams, Message
-from hfdash.inference.hosted import is_hf_host
+from hfdash.inference.hosted import is_hf_host, routed
 
 
 def code_snippet(spec: BackendSpec, messages: list[Message], params: GenerationParams) -> str:
@@ -36,10 +36,10 @@ def _client_snippet(spec: BackendSpec, messages: list[Message], params: Generati
         # header stops huggingface_hub from adding a saved one by itself.
         client = f'InferenceClient(base_url={spec.base_url!r}, headers={{"authorization": ""}})'
     else:
-        client = f'InferenceClient(provider={spec.provider or "auto"!r}, api_key=os.environ["HF_TOKEN"])'
+        client = f'InferenceClient(provider={routed(spec)[0]!r}, api_key=os.environ["HF_TOKEN"])'
     call: list[tuple[str, object]] = []
     if spec.model:
-        call.append(("model", spec.model))
+        call.append(("model", spec.model if spec.base_url else routed(spec)[1]))
     call += [("max_tokens", params.max_new_tokens), ("temperature", params.temperature), ("top_p", params.top_p)]
     if params.seed is not None:
         call.append(("seed", params.seed))
