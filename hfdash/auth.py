@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hfdash.config import write_atomically
-from hfdash.errors import BadParameters, HfdashError, InvalidToken, from_exception
+from hfdash.errors import BadParameters, HfdashError, InvalidToken
 
 TOKEN_FILE_MODE = 0o600
 TOKEN_DIR_MODE = 0o700
@@ -90,17 +90,15 @@ def token_info(whoami: dict) -> TokenInfo:
 def check_token(token: str, *, endpoint: str) -> TokenInfo:
     """Ask the Hub at `endpoint` who this token belongs to. InvalidToken for a revoked/expired/unknown one."""
     from huggingface_hub import HfApi
-    from huggingface_hub.errors import HfHubHTTPError
 
-    try:
-        whoami = HfApi(endpoint=endpoint).whoami(token=token)
-    except HfHubHTTPError as exc:
-        if exc.response is not None and exc.response.status_code == 401:
-            raise InvalidToken("Invalid token: the Hub does not accept it (revoked, expired or mistyped). "
-                               "Nothing was saved.", hint=f"Create a new one at {CREATE_TOKEN_URL}.") from None
-        raise from_exception(exc, what="Checking the token") from None
-    except Exception as exc:  # network failures: typed, without the library's message
-        raise from_exception(exc, what="Checking the token") from None
+    from hfdash.catalog.hub import hub_call, timeout_s
+
+    try:  # whoami takes no timeout of its own
+        whoami = hub_call(lambda: HfApi(endpoint=endpoint).whoami(token=token), what="Checking the token",
+                          deadline=timeout_s())
+    except InvalidToken:
+        raise InvalidToken("Invalid token: the Hub does not accept it (revoked, expired or mistyped). "
+                           "Nothing was saved.", hint=f"Create a new one at {CREATE_TOKEN_URL}.") from None
     return token_info(whoami)
 
 

@@ -139,6 +139,15 @@ def test_hub_unreachable_while_checking_token_is_a_clear_message(hub):
     assert not app.exception and "hf_token" not in app.session_state
 
 
+def test_hub_that_hangs_while_checking_token_times_out_with_a_clear_message(hub, monkeypatch):
+    token = register_user(hub, "lee")
+    monkeypatch.setenv("HFDASH_HUB_TIMEOUT", "0.5")
+    hub.hang("whoami", 3.0)
+    app = enter_token(settings_app(), token)
+    assert "Checking the token: no complete answer in 0.5 s." in "\n".join(e.value for e in app.error)
+    assert not app.exception and "hf_token" not in app.session_state
+
+
 def test_browser_login_token_says_the_hub_does_not_state_its_permissions(hub):
     token = register_user(hub, "dora", role="oauth")
     text = page_text(enter_token(settings_app(), token))

@@ -216,7 +216,7 @@ def hub_call(call: Callable[[], T], *, what: str, repo_id: str | None = None, de
     worker.start()
     worker.join(seconds)
     if worker.is_alive():
-        raise Timeout(f"{what}: no complete answer in {seconds:.0f} s.")
+        raise Timeout(f"{what}: no complete answer in {seconds:g} s.")
     if "error" in outcome:
         error = outcome["error"]
         raise from_exception(error, what=what, repo_id=repo_id) from error
