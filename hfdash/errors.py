@@ -151,6 +151,18 @@ def from_status(status: int, *, what: str, repo_id: str | None = None, headers=N
     return HfdashError(f"{what}: unexpected HTTP status {status}{extra}.")
 
 
+def _server_words(exc) -> str | None:
+    """The server's own message: the Hub's `{"error": "..."}`, or a provider's OpenAI-style
+    `{"error": {"message": ...}}` passed through by the router (not its dict)."""
+    try:
+        error = exc.response.json().get("error")
+    except Exception:  # noqa: BLE001 - not JSON (or not readable): the library's reading stands
+        error = None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return error["message"]
+    return error if isinstance(error, str) else exc.server_message
+
+
 def from_exception(exc: BaseException, *, what: str, repo_id: str | None = None) -> HfdashError:
     """Turn a huggingface_hub / httpx2 failure into a typed, user-facing error."""
     if isinstance(exc, HfdashError):
@@ -164,7 +176,7 @@ def from_exception(exc: BaseException, *, what: str, repo_id: str | None = None)
         return Timeout(f"{what}: no answer in time.")
     if isinstance(exc, hf_errors.HfHubHTTPError) and exc.response is not None:
         return from_status(exc.response.status_code, what=what, repo_id=repo_id,
-                           headers=exc.response.headers, detail=exc.server_message)
+                           headers=exc.response.headers, detail=_server_words(exc))
     if isinstance(exc, httpx2.HTTPStatusError):
         return from_status(exc.response.status_code, what=what, repo_id=repo_id, headers=exc.response.headers)
     if isinstance(exc, (httpx2.TransportError, ConnectionError, OSError)):
