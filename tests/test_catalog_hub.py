@@ -11,7 +11,7 @@ from huggingface_hub import HfApi
 from hfdash import catalog
 from hfdash.catalog import hub as live
 from hfdash.catalog import service
-from hfdash.catalog.records import ModelQuery, ModelRecord, Sort
+from hfdash.catalog.records import ModelQuery, Sort
 from hfdash.errors import InvalidToken, NotFound, RateLimited, Timeout, Unavailable
 from tests.support.hub_auth import user_record
 
