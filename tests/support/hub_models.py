@@ -151,10 +151,13 @@ def add_model(hub, info: dict) -> dict:
               "lastModified": "2026-01-01T00:00:00.000Z", **info}
     stored = {k: v for k, v in stored.items() if v is not None or k == "model-index"}
     existing = find(hub, repo_id)
+    stored_list = models(hub)
     if existing is not None:
-        models(hub).remove(existing)
-    models(hub).append(stored)
-    hub.__dict__.pop("_index_key", None)
+        stored_list[next(i for i, m in enumerate(stored_list) if m is existing)] = stored
+    else:
+        stored_list.append(stored)
+    hub.__dict__["_index"][repo_id.lower()] = stored  # keep the index current instead of rebuilding it
+    hub.__dict__["_index_key"] = (id(stored_list), len(stored_list))
     return stored
 
 
