@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+from dataclasses import replace
 from typing import Callable, TypeVar
 
 from hfdash.auth import hub_token_arg
@@ -130,8 +131,6 @@ def _license(info) -> str | None:
 
 def _config(config: dict | None, gguf: dict) -> ModelConfig:
     """The Hub's trimmed config (its kind), with the architecture and context a GGUF repo's metadata state."""
-    from dataclasses import replace
-
     from hfdash.catalog.modelconfig import config_from_json
 
     found = config_from_json(config) if config else ModelConfig()

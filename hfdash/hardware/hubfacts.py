@@ -17,11 +17,13 @@ import re
 from dataclasses import dataclass, fields, replace
 
 from hfdash.auth import hub_token_arg
+from hfdash.catalog.hub import hub_call, timeout_s
 from hfdash.catalog.modelconfig import config_from_json
 from hfdash.catalog.records import ModelConfig, ModelRecord
 from hfdash.config import Settings, load_settings
 from hfdash.errors import Gated, HfdashError, Timeout, Unavailable
 from hfdash.hardware.estimate import PRECISIONS
+from hfdash.hardware.ggufmeta import config_from_metadata, read_metadata
 
 _GGUF_QUANT = re.compile(r"(?:^|[-_.])((?:I?Q\d(?:_[A-Z0-9]+)*)|BF16|F16|F32)(?=[-_.])", re.IGNORECASE)
 _FLOAT_GGUF = {"f32": "fp32", "f16": "fp16", "bf16": "bf16"}
@@ -97,8 +99,6 @@ def _live_facts(model_id: str, *, token: str | None, settings: Settings) -> Mode
     from huggingface_hub import HfApi
 
     from hfdash.catalog import get_model
-    from hfdash.catalog.hub import hub_call, timeout_s
-
     record = get_model(model_id, source="hub", token=token, settings=settings)
     api = HfApi(endpoint=settings.endpoint, token=hub_token_arg(token))
     notes: list[str] = []
@@ -127,8 +127,6 @@ def _live_facts(model_id: str, *, token: str | None, settings: Settings) -> Mode
 
 
 def _files(api, repo_id: str, token: str | None) -> list[tuple[str, int]]:
-    from hfdash.catalog.hub import hub_call
-
     return hub_call(lambda: [(f.path, f.size) for f in api.list_repo_tree(repo_id, recursive=True,
                                                                           token=hub_token_arg(token))
                              if hasattr(f, "size")], what=f"Reading {repo_id}'s files", repo_id=repo_id)
@@ -138,9 +136,6 @@ def gguf_header_config(repo_id: str, path: str, *, token: str | None, settings: 
     """The config facts in a GGUF file's header, read from the Hub with byte-range requests."""
     from huggingface_hub import hf_hub_url
     from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
-
-    from hfdash.catalog.hub import hub_call, timeout_s
-    from hfdash.hardware.ggufmeta import config_from_metadata, read_metadata
 
     url = hf_hub_url(repo_id, path, endpoint=settings.endpoint)
     headers = build_hf_headers(token=hub_token_arg(token))
@@ -159,8 +154,6 @@ def _borrowed_config(api, record: ModelRecord, err: Gated, *, token: str | None,
                      notes: list[str]) -> ModelRecord:
     """A gated repo's KV facts from a public GGUF copy of it, else from the snapshot; each says where from."""
     from hfdash.catalog import get_model
-    from hfdash.catalog.hub import hub_call
-
     gated = f"config.json is gated (accept the terms at {err.url} and use that account's token to read it)"
     try:
         copies = hub_call(lambda: [m.id for m in api.list_models(
@@ -187,8 +180,6 @@ def _borrowed_config(api, record: ModelRecord, err: Gated, *, token: str | None,
 
 
 def _with_safetensors_counts(api, record: ModelRecord, notes: list[str]) -> ModelRecord:
-    from hfdash.catalog.hub import hub_call
-
     try:
         counts = hub_call(lambda: api.get_safetensors_metadata(record.id).parameter_count,
                           what="safetensors headers", repo_id=record.id)
