@@ -144,6 +144,20 @@ def test_rate_limit_says_when_to_retry_from_the_hubs_ratelimit_header(hub):
     assert result.source == "snapshot" and "rate limited" in result.notices[0]
 
 
+def test_a_search_says_when_the_hubs_request_quota_is_nearly_spent(hub):
+    from huggingface_hub.utils import get_session
+
+    hub.rate_quota = 10
+    assert catalog.search(ModelQuery(limit=1), source="hub").notices == []
+    for _ in range(hub.rate_quota):  # other calls spend the window's quota down to 2 left
+        answer = get_session().get(f"{hub.url}/api/models", params={"limit": 1})
+        if answer.headers["ratelimit"].startswith('"api";r=2;'):
+            break
+    result = catalog.search(ModelQuery(limit=1), source="hub")  # its first request leaves 1 of 10
+    assert result.source == "hub" and len(result.records) == 1
+    assert result.notices[0].startswith("The Hub allows 1 more API requests in its current window (of 10)")
+
+
 def test_invalid_token_is_refused_by_the_hub(hub):
     hub.users["hf_valid"] = user_record("someone")
     with pytest.raises(InvalidToken):

@@ -6,7 +6,8 @@ disabled one, a GGUF repo... Each test compares what the recording pins down: th
 clients act on (X-Error-Code, X-Error-Message, Location, Link, RateLimit, Content-Type), the body's
 shape (field names and JSON types; a projection or a fixture may name fewer fields than the Hub sends)
 and, for live-test recordings, every fact the test asserted (`ASSERTED`: an assertion without a check
-here fails). Router and legacy inference-host exchanges are not the Hub's API and are not replayed here.
+here fails). The router and legacy inference-host exchanges are not the Hub's API: tests/test_hub_contract_router.py
+replays them into the hosted backend.
 """
 
 from __future__ import annotations
@@ -141,7 +142,8 @@ ASSERTED = {
     "downloads, likes are numbers": lambda b: all(type(b[k]) in (int, float) for k in ("downloads", "likes")),
     "lastModified parses as a date": lambda b: _when(b["lastModified"]) is not None,
     'author == "openai-community"': lambda b: b["author"] == "openai-community",
-    'sha == "f27b190eeac4c2302d24068eabf5e9d6044389ae"': lambda b: b["sha"] == "f27b190eeac4c2302d24068eabf5e9d6044389ae",
+    'sha == "f27b190eeac4c2302d24068eabf5e9d6044389ae"':
+        lambda b: b["sha"] == "f27b190eeac4c2302d24068eabf5e9d6044389ae",
     "mapping (normalised to array) non-empty": lambda b: bool(_mapping_entries(b)),
     'each entry has provider, providerId; hfModelId == "deepseek-ai/DeepSeek-R1-0528"':
         lambda b: all("providerId" in m for m in _mapping_entries(b)) and b["id"] == "deepseek-ai/DeepSeek-R1-0528",
@@ -170,7 +172,8 @@ def recorded_world(hub) -> dict[str, str]:
     aliases(hub)["gpt2"] = "openai-community/gpt2"
     renamed(hub).update({"bert-base-uncased": "google-bert/bert-base-uncased",
                          "meta-llama/Meta-Llama-3.1-8B-Instruct": "meta-llama/Llama-3.1-8B-Instruct"})
-    find(hub, "meta-llama/Llama-3.1-8B-Instruct").update({"gated": "manual", "trendingScore": 100, "inferenceProviderMapping": [
+    find(hub, "meta-llama/Llama-3.1-8B-Instruct").update({"gated": "manual", "trendingScore": 100,
+                                                          "inferenceProviderMapping": [
         _live("deepinfra", provider_id="meta-llama/Meta-Llama-3.1-8B-Instruct"), _live("novita")]})
     for repo_id in ("google/gemma-2-2b-it", "google/gemma-3-4b-pt", "mistralai/Mistral-7B-Instruct-v0.2"):
         add_repo(hub, repo_id, {".gitattributes": b"*.safetensors filter=lfs\n", "config.json": b"{}"}, gated=True)
@@ -185,7 +188,8 @@ def recorded_world(hub) -> dict[str, str]:
                     "cardData": {"license": "openrail++"}, "siblings": [{"rfilename": "model_index.json"}],
                     "usedStorage": 1, "inference": "warm"})
     add_model(hub, {"id": "black-forest-labs/FLUX.1-dev", "pipeline_tag": "text-to-image", "gated": "auto",
-                    "inferenceProviderMapping": [_live("fal-ai", "text-to-image"), _live("replicate", "text-to-image")]})
+                    "inferenceProviderMapping": [_live("fal-ai", "text-to-image"),
+                                                 _live("replicate", "text-to-image")]})
     add_model(hub, {"id": "deepseek-ai/DeepSeek-R1-0528", "pipeline_tag": "text-generation", "trendingScore": 10**6,
                     "inferenceProviderMapping": [_live("novita"), _live("hf-inference")]})
     for repo_id, provider, task in [

@@ -29,6 +29,8 @@ T = TypeVar("T")
 
 # How many models the live source reads at most to fill a page when it filters client-side.
 SCAN_CAP = 5000
+# Below this share of the Hub's request quota left (its RateLimit header), a search says so.
+LOW_RATE_SHARE = 0.1
 LIST_EXPAND = ["downloads", "likes", "createdAt", "lastModified", "trendingScore", "safetensors", "gguf",
                "pipeline_tag", "library_name", "inferenceProviderMapping", "gated", "tags"]
 MODEL_EXPAND = LIST_EXPAND + ["config", "cardData"]
@@ -61,7 +63,7 @@ def search(query: ModelQuery, *, settings: Settings, token: str | None, today: d
     conditions = filters.conditions(query, today)
     api = _api(settings, token)
     what = f"Searching the Hub at {settings.endpoint}"
-    _probe(api, token, what)
+    low_rate = _probe(api, token, what)
     client_side = [c for c in conditions if c.field not in SERVER_SIDE]
     kwargs = _server_params(query)
     kwargs["limit"] = SCAN_CAP if client_side else query.limit
@@ -70,7 +72,7 @@ def search(query: ModelQuery, *, settings: Settings, token: str | None, today: d
     scan = _Scan(api, kwargs, client_side, query.limit, token, floor)
     hub_call(scan.collect, what=what)
     records = sorted(scan.matched, key=filters.sort_key(query.sort))
-    notices = []
+    notices = [low_rate] if low_rate else []
     if query.library:
         notices.append(f"The Hub matches the library as a tag: models tagged '{query.library}' are included even "
                        "when their main library (the Library column) is another.")
@@ -157,9 +159,10 @@ def _server_params(query: ModelQuery) -> dict:
     return params
 
 
-def _probe(api, token: str | None, what: str) -> None:
-    """One request without retries and with a timeout: down, 401, 429 and 5xx are known at once."""
-    from huggingface_hub.utils import get_session, hf_raise_for_status
+def _probe(api, token: str | None, what: str) -> str | None:
+    """One request without retries and with a timeout: down, 401, 429 and 5xx are known at once.
+    Returns a notice when the Hub's `RateLimit` header says few requests are left in its window."""
+    from huggingface_hub.utils import get_session, hf_raise_for_status, parse_ratelimit_headers
 
     try:
         response = get_session().get(f"{api.endpoint}/api/models", params={"limit": 1},
@@ -167,6 +170,11 @@ def _probe(api, token: str | None, what: str) -> None:
         hf_raise_for_status(response)
     except Exception as exc:  # noqa: BLE001
         raise from_exception(exc, what=what) from exc
+    limits = parse_ratelimit_headers(response.headers)
+    if limits is None or limits.limit is None or limits.remaining > limits.limit * LOW_RATE_SHARE:
+        return None
+    return (f"The Hub allows {limits.remaining} more API requests in its current window (of {limits.limit}); "
+            f"it resets in {limits.reset_in_seconds} s. Further searches may be refused until then.")
 
 
 class _Scan:

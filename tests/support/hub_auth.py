@@ -56,7 +56,8 @@ def userinfo(hub, request, match) -> Response:
     return Response(200, {"sub": account["id"], "name": account["fullname"], "preferred_username": account["name"],
                           "email_verified": account["emailVerified"], "email": account["email"],
                           "isPro": account["isPro"], "picture": f"{hub.url}{account['avatarUrl']}",
-                          "profile": f"{hub.url}/{account['name']}", "website": f"https://example.com/{account['name']}",
+                          "profile": f"{hub.url}/{account['name']}",
+                          "website": f"https://example.com/{account['name']}",
                           "orgs": [{"sub": org["id"], "name": org["fullname"], "preferred_username": org["name"],
                                     "picture": f"{hub.url}{org['avatarUrl']}"}
                                    for org in account["orgs"]]})
