@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from hfdash.config import config_dir
-from hfdash.errors import BadParameters, HfdashError, InvalidToken, from_exception
+from hfdash.errors import BadParameters, HfdashError, InvalidToken
 from hfdash.safefile import sweep_stale_temps, write_atomically
 
 TOKEN_FILE_MODE = 0o600
@@ -96,9 +96,11 @@ class TokenInfo:
     user: str
     fullname: str | None
     orgs: list[str] = field(default_factory=list)
-    role: str | None = None  # "read", "write" or "fineGrained"
+    role: str | None = None  # "read", "write" or "fineGrained"; None for a browser-login token
     token_name: str | None = None
-    can_call_providers: bool = False
+    can_call_providers: bool | None = False  # None: the Hub does not say (browser-login tokens)
+    browser_login: bool = False  # made by `hf auth login` in a browser (OAuth): no role or permissions stated
+    expires_at: str | None = None
 
 
 def inference_allowed(access_token: dict) -> bool:
@@ -115,27 +117,28 @@ def inference_allowed(access_token: dict) -> bool:
 
 
 def token_info(whoami: dict) -> TokenInfo:
-    access = (whoami.get("auth") or {}).get("accessToken") or {}
+    auth = whoami.get("auth") or {}
+    access = auth.get("accessToken") or {}
+    browser_login = auth.get("type") == "oauth"
     return TokenInfo(user=whoami.get("name") or "?", fullname=whoami.get("fullname"),
                      orgs=[org.get("name") for org in whoami.get("orgs") or [] if org.get("name")],
                      role=access.get("role"), token_name=access.get("displayName"),
-                     can_call_providers=inference_allowed(access))
+                     can_call_providers=None if browser_login else inference_allowed(access),
+                     browser_login=browser_login, expires_at=auth.get("expiresAt"))
 
 
 def check_token(token: str, *, endpoint: str) -> TokenInfo:
     """Ask the Hub at `endpoint` who this token belongs to. InvalidToken for a revoked/expired/unknown one."""
     from huggingface_hub import HfApi
-    from huggingface_hub.errors import HfHubHTTPError
 
-    try:
-        whoami = HfApi(endpoint=endpoint).whoami(token=token)
-    except HfHubHTTPError as exc:
-        if exc.response is not None and exc.response.status_code == 401:
-            raise InvalidToken("Invalid token: the Hub does not accept it (revoked, expired or mistyped). "
-                               "Nothing was saved.", hint=f"Create a new one at {CREATE_TOKEN_URL}.") from None
-        raise from_exception(exc, what="Checking the token") from None
-    except Exception as exc:  # network failures: typed, without the library's message
-        raise from_exception(exc, what="Checking the token") from None
+    from hfdash.catalog.hub import hub_call, timeout_s
+
+    try:  # whoami takes no timeout of its own
+        whoami = hub_call(lambda: HfApi(endpoint=endpoint).whoami(token=token), what="Checking the token",
+                          deadline=timeout_s())
+    except InvalidToken:
+        raise InvalidToken("Invalid token: the Hub does not accept it (revoked, expired or mistyped). "
+                           "Nothing was saved.", hint=f"Create a new one at {CREATE_TOKEN_URL}.") from None
     return token_info(whoami)
 
 

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from hfdash import catalog
 from hfdash.catalog.records import ModelQuery, Sort
+from tests.support.tokens import register_user
 
 REPO = Path(__file__).resolve().parents[1]
 HUB = "https://huggingface.co/"
@@ -217,7 +218,7 @@ def test_shortlist_facts_side_by_side(offline):
 
 
 def test_a_sessions_token_is_not_shared_through_the_search_cache(hub):
-    token = "hf_" + "a" * 34
+    token = register_user(hub, "first-session")
     first = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
     first.switch_page("pages/1_Browse.py")
     first.session_state["hf_token"] = token

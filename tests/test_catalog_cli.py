@@ -15,6 +15,7 @@ from hfdash import catalog
 from hfdash.catalog import snapshot
 from hfdash.catalog.records import ModelQuery, Sort
 from hfdash.units import parse_count
+from tests.support.hub_auth import user_record
 
 CONTRACT_KEYS = {"id", "task", "params", "likes", "downloads", "created_at", "providers"}
 
@@ -50,6 +51,7 @@ def test_table_output_is_readable_and_says_the_source():
 
 
 def test_live_hub_through_the_cli_gives_the_snapshots_ids(hub):
+    hub.users["hf_from_the_environment"] = user_record("someone")
     args = ("search", "--query", "llama", "--min-downloads", "10000", "--created-after", "2025-01-01",
             "--limit", "5", "--json")
     live = hfdash(*args, "--source", "hub", env={"HF_ENDPOINT": hub.url, "HF_TOKEN": "hf_from_the_environment"})

@@ -12,7 +12,9 @@ from hfdash.errors import NotFound
 from hfdash.hardware import estimate_memory, model_facts
 from hfdash.hardware.report import fit_model
 from tests.support import real_configs as real
-from tests.support.hub_repos import add_repo, safetensors_header
+from tests.support.hub_auth import user_record
+from tests.support.hub_models import real_configs
+from tests.support.hub_repos import Partial, add_repo, gguf_head, safetensors_header
 from tests.support.streamlit_app import REPO
 
 GGUF_REPO = "bartowski/Qwen3-8B-GGUF"
@@ -23,7 +25,9 @@ GPTQ_REPO = "someone/Qwen3-8B-GPTQ-Int4"
 
 @pytest.fixture
 def live(hub):
-    add_repo(hub, GGUF_REPO, {"README.md": b"# GGUF", **GGUF_SIZES})
+    qwen3_head = gguf_head(real.QWEN3_8B)
+    add_repo(hub, GGUF_REPO, {"README.md": b"# GGUF", **{path: Partial(qwen3_head, size)
+                                                         for path, size in GGUF_SIZES.items()}})
     config = {**real.QWEN3_8B, "quantization_config": {"quant_method": "gptq", "bits": 4, "group_size": 128}}
     # A GPTQ layer as stored: qweight packs 8 four-bit weights per I32; scales in F16.
     header = safetensors_header({"model.layers.0.mlp.down_proj.qweight": ("I32", [1536, 4096]),
@@ -47,8 +51,12 @@ def test_gguf_repo_lists_its_real_files_as_precisions(live):
         ("Qwen3-8B-Q4_K_M.gguf", 5_027_783_488, "Q4_K_M"), ("Qwen3-8B-Q8_0.gguf", 8_709_519_168, "Q8_0")]
     file = facts.gguf_for("q4_k_m")
     assert estimate_memory(facts.record, dtype="q4_k_m", file_bytes=file.size).weights_bytes == 5_027_783_488
-    # No weights were downloaded: only the file list was read.
-    assert not [r for r in live.requests if ".gguf" in r.path and "/resolve/" in r.path]
+    # The KV facts come from the smallest file's header, read by byte ranges, never the whole file.
+    assert (facts.record.config.num_hidden_layers, facts.record.config.num_key_value_heads) == (36, 8)
+    reads = [r for r in live.requests if ".gguf" in r.path and "/resolve/" in r.path]
+    assert reads and all(r.headers["range"].startswith("bytes=0-") for r in reads)
+    assert {r.path.rsplit("/", 1)[-1] for r in reads} == {"Qwen3-8B-Q2_K.gguf"}
+    assert "Layer and head counts from the header of Qwen3-8B-Q2_K.gguf." in facts.notes
 
 
 def test_config_json_and_safetensors_headers_are_read_without_weights(live):
@@ -98,3 +106,46 @@ def _env() -> dict:
     import os
 
     return {k: v for k, v in os.environ.items() if k not in ("HF_TOKEN", "HF_HUB_OFFLINE")}
+
+
+def test_gguf_repo_facts_come_from_the_hubs_gguf_metadata_and_the_real_files_header(hub):
+    from hfdash.inference.local import embedded_gguf
+
+    real_file = embedded_gguf()  # SmolLM2-135M-Instruct, Q4_1: a real GGUF file
+    repo = "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF"
+    add_repo(hub, repo, {"README.md": b"# GGUF",
+                         real_file.name: Partial(real_file.read_bytes()[:4 << 20], real_file.stat().st_size)},
+             info={"library_name": "gguf", "tags": ["gguf"],
+                   "gguf": {"total": 134_515_008, "architecture": "llama", "context_length": 8192}})
+    facts = model_facts(repo, source="hub", settings=settings_for(hub))
+    config = facts.record.config
+    assert facts.record.params == 134_515_008 and config.architecture == "llama"
+    assert (config.num_hidden_layers, config.num_attention_heads, config.num_key_value_heads,
+            config.hidden_size) == (30, 9, 3, 576)
+    assert facts.gguf_files[0].size == real_file.stat().st_size
+    served = sum(int(r.headers["range"].split("-")[1]) + 1 for r in hub.requests if r.path.endswith(".gguf"))
+    assert served <= 64 * 1024  # the header's model keys lie in the first 64 KiB of a 98 MB file
+    est = estimate_memory(facts.record, dtype="q4_0", context=8192, file_bytes=facts.gguf_files[0].size)
+    assert est.kv_cache_bytes == 2 * 30 * 3 * 64 * 8192 * 2
+
+
+def test_gated_repo_without_access_borrows_the_kv_facts_of_a_public_gguf_copy(hub):
+    gated, copy = "meta-llama/Llama-3.1-8B-Instruct", "unsloth/Llama-3.1-8B-Instruct-GGUF"
+    config = real_configs()[gated]
+    add_repo(hub, gated, {"config.json": json.dumps(config).encode(), "model.safetensors": 16_060_522_496},
+             gated=True)
+    add_repo(hub, copy, {"Llama-3.1-8B-Instruct-Q4_K_M.gguf": Partial(gguf_head(config), 4_920_734_016)},
+             info={"tags": ["gguf", f"base_model:quantized:{gated}"], "downloads": 10})
+    token = "hf_" + "a" * 34
+    hub.users[token] = user_record("no-access")  # an account that did not accept the terms: 403
+    facts = model_facts(gated, source="hub", token=token, settings=settings_for(hub))
+    assert (facts.record.config.num_hidden_layers, facts.record.config.num_key_value_heads) == (32, 8)
+    (note,) = [n for n in facts.notes if "gated" in n]
+    assert f"https://huggingface.co/{gated}" in note and f"public GGUF copy {copy}" in note
+    assert estimate_memory(facts.record, dtype="bf16", context=8192).kv_cache_bytes == 2 * 32 * 8 * 128 * 8192 * 2
+
+
+def test_gated_repo_without_a_public_copy_says_the_kv_cache_is_unknown(live):
+    facts = model_facts("google/gemma-3-1b-it", source="hub", settings=settings_for(live))
+    (note,) = [n for n in facts.notes if "gated" in n]
+    assert "https://huggingface.co/google/gemma-3-1b-it" in note

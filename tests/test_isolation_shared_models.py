@@ -8,7 +8,7 @@ from hfdash.errors import Gated
 from hfdash.inference import BackendSpec
 from hfdash.inference.local import POOL, LoadedModel, choose_device, load_model, token_fingerprint
 from tests.support.hub_repos import add_repo
-from tests.support.tokens import new_token
+from tests.support.tokens import register_user
 
 GATED_REPO = "example-org/gated-chat"
 
@@ -16,7 +16,7 @@ GATED_REPO = "example-org/gated-chat"
 @pytest.fixture
 def shared_gated_model(hub):
     """The pool holds GATED_REPO as loaded by `owner`, whose token was granted access; so was `colleague`'s."""
-    owner, colleague = new_token(), new_token()
+    owner, colleague = register_user(hub, "owner"), register_user(hub, "colleague")
     add_repo(hub, GATED_REPO, {"config.json": b"{}"}, gated=True, granted=(owner, colleague))
     key = ("hub", GATED_REPO, "auto", choose_device("auto"))
     entry = LoadedModel(key=key, model_id=GATED_REPO, cache_names=frozenset({GATED_REPO}), model=object(),
@@ -29,7 +29,7 @@ def shared_gated_model(hub):
 
 def test_isolation_gated_model_loaded_by_one_session_is_refused_to_a_token_without_access(hub, shared_gated_model):
     entry, owner, _ = shared_gated_model
-    for stranger in (new_token(), None):
+    for stranger in (register_user(hub, "stranger"), None):
         with pytest.raises(Gated, match="gated"):
             load_model(BackendSpec("local", model=GATED_REPO), token=stranger)
     assert load_model(BackendSpec("local", model=GATED_REPO), token=owner) is entry

@@ -147,3 +147,13 @@ def test_arrival_link_opens_one_hosted_pane_per_model_and_puts_the_setup_in_the_
     assert "models" not in at.query_params and at.query_params["shortlist"] == "a/b"
     assert at.query_params["p2.model"] == "meta-llama/Llama-3.1-8B-Instruct"
     assert at.query_params["p2.provider"] == "auto"
+
+
+def test_provider_choice_says_what_auto_does_and_offers_the_routers_policies():
+    at = _app({"models": "Qwen/Qwen2.5-7B-Instruct"})
+    choice = at.selectbox(key="pg0_provider")
+    assert choice.options[:3] == ["auto (the router's choice)", "fastest (:fastest)", "cheapest (:cheapest)"]
+    assert "together" in choice.options
+    assert "picks the fastest provider" in choice.help and "preference order" in choice.help
+    at = choice.set_value("cheapest").run()
+    assert at.query_params["p1.provider"] == "cheapest"

@@ -157,3 +157,17 @@ def test_next_call_context_skips_failed_and_empty_turns():
     transcript.turns.append(Turn("Broken?", Answer("", "error", error=NotFound("gone"))))
     messages = check_messages(transcript.messages_for("And Spain?"))
     assert [m.role for m in messages] == ["system", "user", "assistant", "user", "assistant", "user"]
+
+
+def test_router_policies_travel_as_a_model_suffix_to_the_auto_router():
+    from hfdash.inference.hosted import make_client, request_kwargs
+
+    for policy in ("cheapest", "fastest"):
+        spec = BackendSpec("hosted", model="Qwen/Qwen2.5-7B-Instruct", provider=policy)
+        assert make_client(spec, TOKEN).provider == "auto"
+        assert request_kwargs(spec, MESSAGES, GenerationParams())["model"] == f"Qwen/Qwen2.5-7B-Instruct:{policy}"
+        snippet = code_snippet(spec, MESSAGES, GenerationParams())
+        assert "provider='auto'" in snippet and f"model='Qwen/Qwen2.5-7B-Instruct:{policy}'" in snippet
+    plain = BackendSpec("hosted", model="Qwen/Qwen2.5-7B-Instruct", provider="together")
+    assert make_client(plain, TOKEN).provider == "together"
+    assert request_kwargs(plain, MESSAGES, GenerationParams())["model"] == "Qwen/Qwen2.5-7B-Instruct"

@@ -144,3 +144,21 @@ def test_that_a_saved_token_serves_every_session_is_said_on_the_page(hub):
     app = enter_token(settings_app(), register_user(hub, "lena"), where="saved")
     assert "used by every browser session of this dashboard that has no token of its own" in \
         "\n".join(w.value for w in app.warning)
+
+
+def test_hub_that_hangs_while_checking_token_times_out_with_a_clear_message(hub, monkeypatch):
+    token = register_user(hub, "lee")
+    monkeypatch.setenv("HFDASH_HUB_TIMEOUT", "0.5")
+    hub.hang("whoami", 3.0)
+    app = enter_token(settings_app(), token)
+    assert "Checking the token: no complete answer in 0.5 s." in "\n".join(e.value for e in app.error)
+    assert not app.exception and "hf_token" not in app.session_state
+
+
+def test_browser_login_token_says_the_hub_does_not_state_its_permissions(hub):
+    token = register_user(hub, "dora", role="oauth")
+    text = page_text(enter_token(settings_app(), token))
+    assert "This session uses the token of **dora**" in text
+    assert "made by browser login (`hf auth login`), expires 2027-08-05" in text
+    assert "Inference Providers: **the Hub does not say**" in text and "role **unknown**" not in text
+    assert "does not say what a browser-login token may do" in text

@@ -1,11 +1,13 @@
 """The live catalog: the Hub's `/api/models` through `huggingface_hub.HfApi`.
 
-The Hub filters what it can (search, task, library, parameter range, provider, gated) and sorts;
-the rest (likes, downloads, created/updated dates) is filtered here on the lazy iterator, which stops
-at `limit` matches, at the first model below a bound on the sorted field, or after `SCAN_CAP` models.
-Every condition is re-checked here too, so both sources share one meaning (filters.py).
-`huggingface_hub` retries 429/5xx with long back-offs and has no timeout on listings, so one quick
-first request finds out whether the Hub answers at all.
+The Hub filters what it can and sorts; its answers are kept as it returns them, with its meanings:
+`search` is a case-insensitive substring of the repo id, `filter=<library>` matches the repo's *tags*
+(a sentence-transformers model tagged `transformers` is a transformers match), `num_parameters`
+counts safetensors or GGUF parameters, `inference_provider` means a live provider mapping. The rest
+(likes, downloads, created/updated dates) is filtered here on the lazy iterator, which stops at
+`limit` matches, at the first model below a bound on the sorted field, or after `SCAN_CAP` models; a
+page that ends short says why. `huggingface_hub` retries 429/5xx with long back-offs and has no
+timeout on listings, so one quick first request finds out whether the Hub answers at all.
 """
 
 from __future__ import annotations
@@ -13,18 +15,24 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+from dataclasses import replace
+from typing import Callable, TypeVar
 
 from hfdash.auth import hub_token_arg
 from hfdash.catalog import filters
 from hfdash.catalog.records import (ANY_PROVIDER, SORT_FIELD, ModelConfig, ModelQuery, ModelRecord, ProviderOffer,
                                     SearchResult, Sort)
 from hfdash.config import Settings
-from hfdash.errors import HfdashError, Timeout, Unavailable, from_exception
+from hfdash.errors import Timeout, Unavailable, from_exception
+
+T = TypeVar("T")
 
 # How many models the live source reads at most to fill a page when it filters client-side.
 SCAN_CAP = 5000
-LIST_EXPAND = ["downloads", "likes", "createdAt", "lastModified", "trendingScore", "safetensors", "pipeline_tag",
-               "library_name", "inferenceProviderMapping", "gated", "tags"]
+# Below this share of the Hub's request quota left (its RateLimit header), a search says so.
+LOW_RATE_SHARE = 0.1
+LIST_EXPAND = ["downloads", "likes", "createdAt", "lastModified", "trendingScore", "safetensors", "gguf",
+               "pipeline_tag", "library_name", "inferenceProviderMapping", "gated", "tags"]
 MODEL_EXPAND = LIST_EXPAND + ["config", "cardData"]
 HUB_SORT = {Sort.TRENDING: "trending_score", Sort.LIKES: "likes", Sort.DOWNLOADS: "downloads",
             Sort.CREATED: "created_at", Sort.UPDATED: "last_modified"}
@@ -55,29 +63,35 @@ def search(query: ModelQuery, *, settings: Settings, token: str | None, today: d
     conditions = filters.conditions(query, today)
     api = _api(settings, token)
     what = f"Searching the Hub at {settings.endpoint}"
-    _probe(api, token, what)
+    low_rate = _probe(api, token, what)
     client_side = [c for c in conditions if c.field not in SERVER_SIDE]
     kwargs = _server_params(query)
     kwargs["limit"] = SCAN_CAP if client_side else query.limit
     # Sorted descending by the very field a lower bound is on: the first model below it ends the scan.
     floor = next((c for c in client_side if c.field == SORT_FIELD[query.sort] and c.op == "ge"), None)
-    scan = _Scan(api, kwargs, conditions, query.limit, token, floor)
-    scan.run(deadline=timeout_s() * 3, what=what)
+    scan = _Scan(api, kwargs, client_side, query.limit, token, floor)
+    hub_call(scan.collect, what=what)
     records = sorted(scan.matched, key=filters.sort_key(query.sort))
-    notices = []
-    if client_side and scan.scanned >= SCAN_CAP and len(records) < query.limit:
+    notices = [low_rate] if low_rate else []
+    if query.library:
+        notices.append(f"The Hub matches the library as a tag: models tagged '{query.library}' are included even "
+                       "when their main library (the Library column) is another.")
+    if client_side and len(records) < query.limit:
         labels = ", ".join(filters.FIELD_LABELS[c.field] for c in client_side)
-        notices.append(f"The Hub cannot filter by {labels}; hfdash checked the first {SCAN_CAP:,} models it "
-                       f"returned and found {len(records)}. Narrow the search to see more.")
+        if scan.scanned >= SCAN_CAP:
+            notices.append(f"The Hub cannot filter by {labels}; hfdash checked the first {SCAN_CAP:,} models it "
+                           f"returned and found {len(records)}. Narrow the search to see more.")
+        elif not scan.stopped_at_floor:
+            notices.append(f"Of the models the Hub returned for the other filters ({scan.scanned:,}), "
+                           f"{len(records)} also match {labels}.")
     return SearchResult(records=records, source="hub", excluded_unknown=scan.excluded, notices=notices)
 
 
 def get_model(model_id: str, *, settings: Settings, token: str | None) -> ModelRecord:
     api = _api(settings, token)
-    try:
-        info = api.model_info(model_id, expand=MODEL_EXPAND, timeout=timeout_s(), token=hub_token_arg(token))
-    except Exception as exc:  # noqa: BLE001 - every failure becomes a typed, user-facing error
-        raise from_exception(exc, what=f"Reading {model_id} from the Hub", repo_id=model_id) from exc
+    info = hub_call(lambda: api.model_info(model_id, expand=MODEL_EXPAND, timeout=timeout_s(),
+                                           token=hub_token_arg(token)),
+                    what=f"Reading {model_id} from the Hub", repo_id=model_id)
     return record_from_model_info(info)
 
 
@@ -86,11 +100,12 @@ def record_from_model_info(info) -> ModelRecord:
     mapping = info.inference_provider_mapping
     live = [m for m in mapping or () if getattr(m, "status", "live") == "live"]
     safetensors = info.safetensors
+    gguf = getattr(info, "gguf", None) or {}
     return ModelRecord(
         id=info.id,
         task=info.pipeline_tag,
         library=info.library_name,
-        params=safetensors.total if safetensors else None,
+        params=safetensors.total if safetensors else gguf.get("total"),
         likes=info.likes,
         downloads=info.downloads,
         created_at=info.created_at.date() if info.created_at else None,
@@ -102,7 +117,7 @@ def record_from_model_info(info) -> ModelRecord:
         offers=tuple(ProviderOffer(provider=m.provider, provider_model_id=m.provider_id, source="hub")
                      for m in sorted(live, key=lambda m: m.provider)),
         dtype_params=dict(safetensors.parameters) if safetensors else None,
-        config=_config(info.config),
+        config=_config(info.config, gguf),
     )
 
 
@@ -116,12 +131,13 @@ def _license(info) -> str | None:
     return None
 
 
-def _config(config: dict | None) -> ModelConfig:
-    if not config:
-        return ModelConfig()
+def _config(config: dict | None, gguf: dict) -> ModelConfig:
+    """The Hub's trimmed config (its kind), with the architecture and context a GGUF repo's metadata state."""
     from hfdash.catalog.modelconfig import config_from_json
 
-    return config_from_json(config)
+    found = config_from_json(config) if config else ModelConfig()
+    return replace(found, architecture=found.architecture or gguf.get("architecture"),
+                   context_length=found.context_length or gguf.get("context_length"))
 
 
 def _server_params(query: ModelQuery) -> dict:
@@ -143,9 +159,10 @@ def _server_params(query: ModelQuery) -> dict:
     return params
 
 
-def _probe(api, token: str | None, what: str) -> None:
-    """One request without retries and with a timeout: down, 401, 429 and 5xx are known at once."""
-    from huggingface_hub.utils import get_session, hf_raise_for_status
+def _probe(api, token: str | None, what: str) -> str | None:
+    """One request without retries and with a timeout: down, 401, 429 and 5xx are known at once.
+    Returns a notice when the Hub's `RateLimit` header says few requests are left in its window."""
+    from huggingface_hub.utils import get_session, hf_raise_for_status, parse_ratelimit_headers
 
     try:
         response = get_session().get(f"{api.endpoint}/api/models", params={"limit": 1},
@@ -153,46 +170,64 @@ def _probe(api, token: str | None, what: str) -> None:
         hf_raise_for_status(response)
     except Exception as exc:  # noqa: BLE001
         raise from_exception(exc, what=what) from exc
+    limits = parse_ratelimit_headers(response.headers)
+    if limits is None or limits.limit is None or limits.remaining > limits.limit * LOW_RATE_SHARE:
+        return None
+    return (f"The Hub allows {limits.remaining} more API requests in its current window (of {limits.limit}); "
+            f"it resets in {limits.reset_in_seconds} s. Further searches may be refused until then.")
 
 
 class _Scan:
-    """Reads `list_models` in a worker thread, so a Hub that stops answering mid-listing can't hang the caller."""
+    """Reads `list_models` until a page is full (run through `hub_call`, so a Hub that stops answering
+    mid-listing can't hang the caller)."""
 
     def __init__(self, api, kwargs: dict, conditions: list[filters.Condition], limit: int, token: str | None,
                  floor: filters.Condition | None):
         self.api, self.kwargs, self.conditions, self.limit, self.token = api, kwargs, conditions, limit, token
         self.floor = floor
+        self.stopped_at_floor = False
         self.matched: list[ModelRecord] = []
         self.excluded: dict[str, int] = {}
         self.scanned = 0
-        self.error: BaseException | None = None
 
-    def run(self, *, deadline: float, what: str) -> None:
-        worker = threading.Thread(target=self._collect, daemon=True, name="hfdash-hub-scan")
-        worker.start()
-        worker.join(deadline)
-        if worker.is_alive():
-            raise Timeout(f"{what}: no complete answer in {deadline:.0f} s.")
-        if self.error is not None:
-            raise from_exception(self.error, what=what) from self.error
-
-    def _collect(self) -> None:
-        try:
-            for info in self.api.list_models(**self.kwargs, token=hub_token_arg(self.token)):
-                self.scanned += 1
-                record = record_from_model_info(info)
-                if self.floor and (value := getattr(record, self.floor.field)) is not None \
-                        and value < self.floor.value:
+    def collect(self) -> None:
+        for info in self.api.list_models(**self.kwargs, token=hub_token_arg(self.token)):
+            self.scanned += 1
+            record = record_from_model_info(info)
+            if self.floor and (value := getattr(record, self.floor.field)) is not None \
+                    and value < self.floor.value:
+                self.stopped_at_floor = True
+                return
+            failed = [c for c in self.conditions if not filters.matches(record, c)]
+            if not failed:
+                self.matched.append(record)
+                if len(self.matched) >= self.limit:
                     return
-                failed = [c for c in self.conditions if not filters.matches(record, c)]
-                if not failed:
-                    self.matched.append(record)
-                    if len(self.matched) >= self.limit:
-                        return
-                elif len(failed) == 1 and getattr(record, failed[0].field) is None:
-                    self.excluded[failed[0].field] = self.excluded.get(failed[0].field, 0) + 1
+            elif len(failed) == 1 and getattr(record, failed[0].field) is None:
+                self.excluded[failed[0].field] = self.excluded.get(failed[0].field, 0) + 1
+
+
+def hub_call(call: Callable[[], T], *, what: str, repo_id: str | None = None, deadline: float | None = None) -> T:
+    """Run one huggingface_hub call in a worker thread with a deadline (listings and file lists take no
+    timeout of their own), turning every failure into the one typed family (errors.from_exception)."""
+    outcome: dict = {}
+
+    def work() -> None:
+        try:
+            outcome["value"] = call()
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-            self.error = exc if isinstance(exc, Exception) else HfdashError(str(exc))
+            outcome["error"] = exc
+
+    seconds = deadline if deadline is not None else timeout_s() * 3
+    worker = threading.Thread(target=work, daemon=True, name="hfdash-hub-call")
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise Timeout(f"{what}: no complete answer in {seconds:g} s.")
+    if "error" in outcome:
+        error = outcome["error"]
+        raise from_exception(error, what=what, repo_id=repo_id) from error
+    return outcome["value"]
 
 
 def iter_models(*, settings: Settings, token: str | None, limit: int, task: str | None = None):

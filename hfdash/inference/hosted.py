@@ -24,6 +24,17 @@ DEFAULT_TIMEOUT_S = 120.0  # per connect and per wait for the next chunk, not fo
 POLL_S = 0.05  # how often the reader loop looks at the stop event
 INCOMPLETE_NOTICE = "the connection closed before the answer was complete"
 KEY_HINT = "Set this server's API key on the Settings page (CLI: --api-key-env NAME)."
+# The router's selection policies, asked for with a suffix on the model id (`repo:cheapest`). Provider
+# "auto" sends the bare id: the router then picks the fastest provider, unless the account has set a
+# preference order at https://hf.co/settings/inference-providers.
+ROUTER_POLICIES = ("fastest", "cheapest")
+
+
+def routed(spec: BackendSpec) -> tuple[str, str | None]:
+    """(the InferenceClient provider, the model id as sent) for a pane on Inference Providers."""
+    if spec.provider in ROUTER_POLICIES:
+        return "auto", f"{spec.model}:{spec.provider}"
+    return spec.provider or "auto", spec.model
 
 
 def timeout_s() -> float:
@@ -77,7 +88,7 @@ def make_client(spec: BackendSpec, token: str | None, server_key: str | None = N
                                 "or use a base URL of your own server.")
     from huggingface_hub import InferenceClient
 
-    return InferenceClient(provider=spec.provider or "auto", token=token, timeout=timeout_s())
+    return InferenceClient(provider=routed(spec)[0], token=token, timeout=timeout_s())
 
 
 def server_message(exc) -> str:
@@ -113,7 +124,8 @@ def server_error(exc: BaseException, *, what: str, has_secret: bool) -> HfdashEr
 
 def request_kwargs(spec: BackendSpec, messages: list[Message], params: GenerationParams) -> dict:
     """chat_completion arguments; defaults servers disagree on (top_p=1) are left out."""
-    kwargs = {"messages": [m.to_json() for m in messages], "model": spec.model, "stream": True,
+    model = spec.model if spec.base_url else routed(spec)[1]
+    kwargs = {"messages": [m.to_json() for m in messages], "model": model, "stream": True,
               "max_tokens": params.max_new_tokens, "temperature": params.temperature,
               "stream_options": {"include_usage": True}}
     if params.top_p < 1:

@@ -213,12 +213,15 @@ def download(repo_id: str, token: str | None, on_progress: Progress | None) -> P
     from huggingface_hub import snapshot_download
 
     from hfdash.auth import hub_token_arg
+    from hfdash.catalog.hub import timeout_s
+    from hfdash.config import load_settings
 
     what = f"Downloading {repo_id}"
     if on_progress:
         on_progress(what, 0.0)
     try:
         folder = snapshot_download(repo_id, token=hub_token_arg(token), allow_patterns=WEIGHT_PATTERNS,
+                                   endpoint=load_settings().endpoint, etag_timeout=timeout_s(),
                                    tqdm_class=_progress_tqdm(on_progress, what) if on_progress else None)
     except Exception as exc:
         raise from_exception(exc, what=f"Downloading {repo_id}", repo_id=repo_id) from None

@@ -12,6 +12,7 @@ import pprint
 from pathlib import PurePath
 
 from hfdash.inference.base import BackendSpec, GenerationParams, Message
+from hfdash.inference.hosted import routed
 
 SERVER_KEY_ENV = "SERVER_API_KEY"
 
@@ -44,10 +45,10 @@ def _client_snippet(spec: BackendSpec, messages: list[Message], params: Generati
         # huggingface_hub from adding a saved one by itself.
         client = f'InferenceClient(base_url={spec.base_url!r}, headers={{"authorization": ""}})'
     else:
-        client = f'InferenceClient(provider={spec.provider or "auto"!r}, api_key=os.environ["HF_TOKEN"])'
+        client = f'InferenceClient(provider={routed(spec)[0]!r}, api_key=os.environ["HF_TOKEN"])'
     call: list[tuple[str, object]] = []
     if spec.model:
-        call.append(("model", spec.model))
+        call.append(("model", spec.model if spec.base_url else routed(spec)[1]))
     call += [("max_tokens", params.max_new_tokens), ("temperature", params.temperature), ("top_p", params.top_p)]
     if params.seed is not None:
         call.append(("seed", params.seed))

@@ -31,6 +31,7 @@ from hfdash.errors import BadParameters, HfdashError
 from hfdash.inference import (DEVICES, DTYPES, EMBEDDED_MODEL, KINDS, Answer, BackendSpec, GenerationParams,
                               check_messages, stream_answer)
 from hfdash.inference.export import Transcript, Turn, export_json, export_markdown, stats_line
+from hfdash.inference.hosted import ROUTER_POLICIES
 from hfdash.inference.snippets import code_snippet
 from hfdash.safetext import has_links_or_images, without_links
 from hfdash.serving import check_reachable
@@ -279,7 +280,15 @@ def _request_send() -> None:
 def provider_options() -> tuple[str, ...]:
     from huggingface_hub.inference._providers import PROVIDER_T
 
-    return ("auto", *typing.get_args(PROVIDER_T))
+    return ("auto", *ROUTER_POLICIES, *typing.get_args(PROVIDER_T))
+
+
+PROVIDER_LABELS = {"auto": "auto (the router's choice)", "fastest": "fastest (:fastest)",
+                   "cheapest": "cheapest (:cheapest)"}
+PROVIDER_HELP = ("auto: the Hugging Face router picks the fastest provider serving the model, unless your account "
+                 "has set a preference order at https://hf.co/settings/inference-providers (then the first one "
+                 "there). fastest / cheapest ask the router for that policy; a provider's name sends the request "
+                 "to that provider only.")
 
 
 def _hosted_setup(index: int, spec: BackendSpec, model: str | None, saved_urls: list[str]) -> BackendSpec:
@@ -289,9 +298,9 @@ def _hosted_setup(index: int, spec: BackendSpec, model: str | None, saved_urls: 
     if via == VIA_PROVIDERS:
         provider = spec.provider or "auto"
         options = provider_options() if provider in provider_options() else (*provider_options(), provider)
-        return BackendSpec("hosted", model=model, provider=st.selectbox("Provider", options,
-                                                                       index=options.index(provider),
-                                                                       key=key("provider")))
+        return BackendSpec("hosted", model=model, provider=st.selectbox(
+            "Provider", options, index=options.index(provider), key=key("provider"), help=PROVIDER_HELP,
+            format_func=lambda name: PROVIDER_LABELS.get(name, name)))
     # On a shared server only the operator's servers can be picked (hfdash.serving); a linked other URL
     # is listed so that the pane can say why it is refused.
     extra = OTHER_SERVER if not multi_user() else (spec.base_url if spec.base_url not in saved_urls else None)

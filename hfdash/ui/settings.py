@@ -129,10 +129,17 @@ def _log_out_session() -> None:
 def _show_token_info(info: auth.TokenInfo) -> None:
     st.success(f"This session uses the token of **{info.user}**" + (f" ({info.fullname})" if info.fullname else "")
                + f", checked with the Hub at `{load_settings().endpoint}`.")
-    st.markdown(f"- Organisations: {', '.join(info.orgs) or 'none'}\n"
-                f"- Token: {info.token_name or 'unnamed'}, role **{info.role or 'unknown'}**\n"
-                f"- Inference Providers: **{'allowed' if info.can_call_providers else 'not allowed'}**")
-    if not info.can_call_providers:
+    if info.browser_login:
+        token = f"made by browser login (`hf auth login`), expires {(info.expires_at or 'unknown')[:10]}"
+    else:
+        token = f"{info.token_name or 'unnamed'}, role **{info.role or 'unknown'}**"
+    providers = {True: "allowed", False: "not allowed", None: "the Hub does not say"}[info.can_call_providers]
+    st.markdown(f"- Organisations: {', '.join(info.orgs) or 'none'}\n- Token: {token}\n"
+                f"- Inference Providers: **{providers}**")
+    if info.can_call_providers is None:
+        st.info("The Hub does not say what a browser-login token may do (it states no role or permissions). "
+                "Hosted models in the Playground are tried with it; a refusal is shown as it comes.")
+    elif not info.can_call_providers:
         st.warning("This token cannot call Inference Providers (hosted models in the Playground): create a "
                    "fine-grained token with the permission 'Make calls to Inference Providers'.")
     st.button("Log out of this session", on_click=_log_out_session, key="settings_logout")

@@ -1,186 +1,403 @@
-"""`GET /api/models` and `GET /api/models/{repo_id}` on the loopback Hub, answering as huggingface.co does.
+"""`GET /api/models` and `GET /api/models/{repo_id}[/revision/{rev}]` on the loopback Hub, answering as
+huggingface.co does (tests/data/recorded/README.md, "What a fake Hub must reproduce"):
 
-Data: `hub.models` (Hub API JSON objects); when a test leaves it empty, the real records of the shipped
-snapshot, converted to the Hub's JSON (`hub_json`). Listing honours search, author, pipeline_tag,
-filter, num_parameters, inference_provider, gated, sort/direction, limit and expand / expand[]; pages
-are linked with `Link: <...cursor=N>; rel="next"` (page size: `hub.models_page_size`, default 1000).
+- listing: a bare JSON array; `search` (substring of the id), `author`, `pipeline_tag`, `filter` (tags,
+  ANDed: a library is a tag), `num_parameters=min:6B,max:128B`, `inference_provider` (one, a comma
+  list, or `all`), `inference=warm`, `gated=True|False`; sorted descending by a camelCase key
+  (`trendingScore` when none is asked); pages linked by an opaque keyset `cursor` in
+  `Link: <full next URL>; rel="next"`, which repeats every parameter and names the sort;
+- items carry the Hub's default fields, or with `expand` only `_id`, `id` and the asked keys that are
+  set; an unknown `expand` value is a 400; `config=True` / `cardData=True` / `full=True` add fields;
+- model_info: the default body (trimmed `config`: architectures, model_type, tokenizer_config; the
+  full config.json is a file), `inferenceProviderMapping` as a dict keyed by provider; a missing repo
+  is 401 without a token and 404 RepoNotFound with one; a renamed repo is a 307 keeping the query; a
+  disabled one a 403; a gated repo's metadata is public but `/revision/{rev}` is gated like its files.
 
-Other route modules add facts to a model's info without editing this file: `model_extra(hub)[repo_id]`
-is merged into that model's `/api/models/{repo_id}` answer (config, siblings, gated, ...). Paths below
-`/api/models/{repo_id}/...` are left to them.
+Stored repos (`hub.models`) are Hub JSON with every field the Hub can send; when a test leaves it
+empty, the shipped snapshot's real records, turned into that JSON here (`hub_json`). A stored repo may
+carry `_files` (path -> bytes, a size, or a `Partial`), served by hub_repos.py, never sent as JSON.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
 import hashlib
-from urllib.parse import urlencode
+import json
+import re
+from pathlib import Path
+from urllib.parse import quote, urlencode
 
-from hfdash.catalog.records import ModelRecord
-from hfdash.units import parse_count
-from tests.support.loopback_hub import Response, route
+from tests.support.loopback_hub import NO_CREDENTIALS, Response, hub_error, route
 
+DATA = Path(__file__).resolve().parents[1] / "data"
 MAX_PAGE = 1000
-# Fields /api/models returns when no expand[] is asked for (as the Hub does).
-DEFAULT_LIST_FIELDS = ("id", "likes", "downloads", "trendingScore", "pipeline_tag", "library_name", "tags",
-                       "createdAt", "private")
-SORT_KEYS = {"downloads": "downloads", "likes": "likes", "createdAt": "createdAt", "created_at": "createdAt",
-             "lastModified": "lastModified", "last_modified": "lastModified", "trendingScore": "trendingScore",
-             "trending_score": "trendingScore"}
+UNDATED = "2022-03-02T23:29:04.000Z"  # the Hub's createdAt for repos made before it stored dates
+# The properties `expand` accepts (the Hub's list; huggingface_hub types them as ExpandModelProperty_T).
+EXPAND_PROPERTIES = frozenset((
+    "author", "baseModels", "cardData", "childrenModelCount", "config", "createdAt", "disabled", "downloads",
+    "downloadsAllTime", "evalResults", "gated", "gguf", "inference", "inferenceProviderMapping", "lastModified",
+    "library_name", "likes", "mask_token", "model-index", "pipeline_tag", "private", "resourceGroup",
+    "safetensors", "sha", "siblings", "spaces", "tags", "transformersInfo", "trendingScore", "usedStorage",
+    "widgetData"))
+LIST_FIELDS = ("_id", "id", "likes", "trendingScore", "private", "downloads", "tags", "pipeline_tag",
+               "library_name", "createdAt", "modelId")
+INFO_FIELDS = ("_id", "id", "private", "pipeline_tag", "library_name", "tags", "downloads", "likes", "modelId",
+               "author", "sha", "lastModified", "gated", "disabled", "widgetData", "model-index", "config",
+               "cardData", "transformersInfo", "siblings", "spaces", "createdAt", "safetensors", "inference",
+               "usedStorage")
+SORT_KEYS = ("trendingScore", "likes", "downloads", "createdAt", "lastModified", "likes30d")
+# `apps=` asks for repos an app can run; the Hub knows them by their files' format.
+APP_TAGS = {"ollama": "gguf", "llama.cpp": "gguf", "lmstudio": "gguf", "jan": "gguf", "mlx-lm": "mlx"}
+_COUNT = re.compile(r"^(\d+(?:\.\d+)?)([KMBT]?)$", re.IGNORECASE)
+_SCALE = {"": 1, "K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
+# The JSON names of the config facts the snapshot keeps, as config.json spells them.
+_CONFIG_JSON_NAMES = ("num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim", "hidden_size",
+                      "vocab_size", "sliding_window", "num_experts", "kv_lora_rank", "qk_rope_head_dim",
+                      "intermediate_size", "tie_word_embeddings")
 
 
-def hub_json(record: ModelRecord) -> dict:
-    """A ModelRecord as the Hub's API JSON: unknown facts are left out, as the Hub leaves them out."""
-    data: dict = {"_id": hashlib.sha1(record.id.encode()).hexdigest()[:24], "id": record.id, "modelId": record.id,
-                  "author": record.id.split("/")[0] if "/" in record.id else None, "private": False,
-                  "likes": record.likes, "downloads": record.downloads, "pipeline_tag": record.task,
-                  "library_name": record.library, "trendingScore": record.trending,
-                  "createdAt": _timestamp(record.created_at), "lastModified": _timestamp(record.last_modified),
-                  "gated": None if record.gated is None else ("manual" if record.gated else False)}
-    tags = [t for t in (record.library, record.task) if t]
-    if record.license:
-        tags.append(f"license:{record.license}")
-    data["tags"] = tags
+@functools.cache
+def real_configs() -> dict[str, dict]:
+    """Repo id -> its real config.json facts (tests/data/configs/real-configs.jsonl)."""
+    lines = (DATA / "configs" / "real-configs.jsonl").read_text().splitlines()
+    return {entry["id"]: entry["config"] for entry in map(json.loads, lines)}
+
+
+def hub_json(record, index: int) -> dict:
+    """A snapshot record as the Hub's stored JSON. Facts the snapshot lacks are left out, except those the
+    Hub always sends: a trending score of 0 and, for dates, the Hub's own value for repos older than its
+    date records (the creation date stands in for an unknown last change). The repo's config.json is a
+    file (its real one where known, else what the snapshot knows of it); the info's `config` is the
+    Hub's trimmed view of it."""
+    files = {"README.md": f"# {record.id}\n".encode()}
+    known = {k: v for k, v in vars(record.config).items() if v is not None}
+    full = real_configs().get(record.id)
+    if full is None and "architecture" in known:  # llmfit's "architecture" is the config's model_type
+        full = {"model_type": known["architecture"], **{k: known[k] for k in _CONFIG_JSON_NAMES if k in known}}
+        if "context_length" in known:
+            full["max_position_embeddings"] = known["context_length"]
+    if full is not None:
+        files["config.json"] = json.dumps(full).encode()
+    data: dict = {
+        "_id": f"{0x621ffdc036468d709f170000 + index:024x}", "id": record.id, "modelId": record.id,
+        "author": record.id.split("/")[0] if "/" in record.id else None,
+        "sha": hashlib.sha1(record.id.encode()).hexdigest(), "private": False, "disabled": False,
+        "gated": False if record.gated is None else ("manual" if record.gated else False),
+        "likes": record.likes, "downloads": record.downloads, "pipeline_tag": record.task,
+        "library_name": record.library, "trendingScore": record.trending or 0,
+        "createdAt": _timestamp(record.created_at) or UNDATED,
+        "lastModified": _timestamp(record.last_modified or record.created_at) or UNDATED,
+        "tags": [t for t in (record.library, record.task, record.license and f"license:{record.license}") if t],
+        "model-index": None, "cardData": {"license": record.license} if record.license else {},
+        "config": trimmed_config(full or {}), "siblings": [{"rfilename": path} for path in files], "spaces": [],
+        "usedStorage": sum(len(content) for content in files.values()), "_files": files,
+    }
     if record.params is not None:
         data["safetensors"] = {"parameters": record.dtype_params or {"BF16": record.params}, "total": record.params}
     if record.providers is not None:
         ids = {offer.provider: offer.provider_model_id for offer in record.offers}
-        data["inferenceProviderMapping"] = [
-            {"provider": name, "providerId": ids.get(name) or record.id, "status": "live",
-             "task": "conversational" if record.task in ("text-generation", "image-text-to-text") else record.task}
-            for name in record.providers]
-    config = {k: v for k, v in vars(record.config).items() if v is not None}
-    if config:
-        if "architecture" in config:
-            config["architectures"] = [config.pop("architecture")]
-        if "context_length" in config:
-            config["max_position_embeddings"] = config.pop("context_length")
-        data["config"] = config
-    return {k: v for k, v in data.items() if v is not None}
+        task = "conversational" if record.task in ("text-generation", "image-text-to-text") else record.task
+        data["inferenceProviderMapping"] = [{"provider": name, "providerId": ids.get(name) or record.id,
+                                             "status": "live", "task": task} for name in record.providers]
+        if record.providers:
+            data["inference"] = "warm"
+    return {k: v for k, v in data.items() if v is not None or k == "model-index"}
+
+
+def trimmed_config(config: dict) -> dict:
+    """What model_info says of a config.json: its kind, never its sizes."""
+    trimmed = {k: config[k] for k in ("architectures", "model_type") if k in config}
+    return {**trimmed, "tokenizer_config": {}} if trimmed else {}
 
 
 @functools.cache
 def snapshot_models() -> tuple[dict, ...]:
-    """The shipped snapshot's real records as Hub JSON (built once per test process)."""
+    """The shipped snapshot's real records as stored Hub JSON (built once per test process); `_id`s
+    rise with the id, so the Hub's tie order (by `_id`) is the id order."""
     from hfdash.catalog import snapshot
     from hfdash.config import SHIPPED_SNAPSHOT
 
     loaded = snapshot.load(SHIPPED_SNAPSHOT)
-    return tuple(hub_json(record) for record in loaded.records(range(loaded.size)))
+    records = sorted(loaded.records(range(loaded.size)), key=lambda r: r.id)
+    return tuple(hub_json(record, index) for index, record in enumerate(records))
 
 
-def models(hub) -> list[dict] | tuple[dict, ...]:
-    return hub.models or snapshot_models()
+def models(hub) -> list[dict]:
+    """The stored repos; the snapshot's are copied in on first use, so a test may edit any of them."""
+    if not hub.models:
+        hub.models = [dict(m) for m in snapshot_models()]
+    return hub.models
 
 
-def model_extra(hub) -> dict[str, dict]:
-    """repo id -> fields merged into that model's info answer (other route modules fill it)."""
-    return hub.__dict__.setdefault("model_extra", {})
+def find(hub, repo_id: str) -> dict | None:
+    stored = models(hub)
+    key = (id(stored), len(stored))
+    if hub.__dict__.get("_index_key") != key:  # rebuilt when a test swaps or grows the list
+        hub.__dict__["_index"] = {m["id"].lower(): m for m in stored}
+        hub.__dict__["_index_key"] = key
+    return hub.__dict__["_index"].get(repo_id.lower())
+
+
+def add_model(hub, info: dict) -> dict:
+    """Store a repo (Hub JSON); ids and defaults the Hub always sets are filled in."""
+    repo_id = info["id"]
+    stored = {"_id": hashlib.sha1(repo_id.encode()).hexdigest()[:24], "modelId": repo_id,
+              "author": repo_id.split("/")[0] if "/" in repo_id else None,
+              "sha": hashlib.sha1(repo_id.encode()).hexdigest(), "private": False, "disabled": False, "gated": False,
+              "likes": 0, "downloads": 0, "trendingScore": 0, "tags": [], "model-index": None, "cardData": {},
+              "config": {}, "spaces": [], "createdAt": "2026-01-01T00:00:00.000Z",
+              "lastModified": "2026-01-01T00:00:00.000Z", **info}
+    stored = {k: v for k, v in stored.items() if v is not None or k == "model-index"}
+    existing = find(hub, repo_id)
+    stored_list = models(hub)
+    if existing is not None:
+        stored_list[next(i for i, m in enumerate(stored_list) if m is existing)] = stored
+    else:
+        stored_list.append(stored)
+    hub.__dict__["_index"][repo_id.lower()] = stored  # keep the index current instead of rebuilding it
+    hub.__dict__["_index_key"] = (id(stored_list), len(stored_list))
+    return stored
+
+
+def aliases(hub) -> dict[str, str]:
+    """Legacy id -> repo id: the Hub answers 200 under the legacy id (`gpt2`)."""
+    return hub.__dict__.setdefault("aliases", {})
+
+
+def renamed(hub) -> dict[str, str]:
+    """Old repo id -> new one: the Hub answers 307 to the new path."""
+    return hub.__dict__.setdefault("renamed", {})
+
+
+def parse_count(text: str) -> int | None:
+    """The Hub's count syntax in `num_parameters`: digits with an optional K/M/B/T suffix."""
+    found = _COUNT.match(text.strip())
+    return int(float(found.group(1)) * _SCALE[found.group(2).upper()]) if found else None
 
 
 def _timestamp(day: dt.date | None) -> str | None:
     return f"{day.isoformat()}T00:00:00.000Z" if day else None
 
 
-def _token_refused(hub, request) -> Response | None:
-    """With accounts defined (hub.users), any other token is refused, as the Hub refuses an invalid one."""
-    header = request.authorization or ""
-    if hub.users and header.startswith("Bearer ") and header[len("Bearer "):] not in hub.users:
-        return Response(401, {"error": "Invalid credentials in Authorization header"},
-                        {"x-error-message": "Invalid credentials in Authorization header"})
-    return None
-
-
-def _expanded(model: dict, expand: list[str] | None, default: tuple[str, ...] | None) -> dict:
-    keep = set(expand) if expand else set(default) if default else None
-    if keep is None:
-        return dict(model)
-    return {k: v for k, v in model.items() if k in keep or k in ("_id", "id")}
-
-
-def _expand_arg(request) -> list[str]:
+def expand_of(request) -> list[str]:
     return request.query.get("expand[]", []) + request.query.get("expand", [])
 
 
-def _num_parameters(spec: str) -> tuple[int | None, int | None]:
-    bounds: dict[str, int] = {}
-    for part in spec.split(","):
-        key, _, value = part.partition(":")
-        bounds[key.strip()] = parse_count(value.strip())
-    return bounds.get("min"), bounds.get("max")
+def _bad_expand(expand: list[str]) -> Response | None:
+    unknown = [value for value in expand if value not in EXPAND_PROPERTIES]
+    return hub_error(400, f"Invalid expand value: {unknown[0]}") if unknown else None
 
 
-def _keep(model: dict, request) -> bool:
+def render(model: dict, fields: tuple[str, ...] | list[str], *, as_info: bool) -> dict:
+    """The JSON the Hub sends for a stored repo: `_id`, `id` and the wanted fields that are set."""
+    body = {k: model[k] for k in ("_id", "id", *fields) if k in model and (k == "_id" or not k.startswith("_"))}
+    mapping = body.get("inferenceProviderMapping")
+    if mapping is not None and as_info:  # model_info keys it by provider
+        body["inferenceProviderMapping"] = {m["provider"]: {k: v for k, v in m.items() if k != "provider"}
+                                            for m in mapping}
+    elif mapping is not None:  # the listing keeps a list, each entry naming the repo
+        body["inferenceProviderMapping"] = [{**m, "hfModelId": model["id"]} for m in mapping]
+    return body
+
+
+def _params_total(model: dict) -> int | None:
+    for source in ("safetensors", "gguf"):
+        if (total := (model.get(source) or {}).get("total")) is not None:
+            return total
+    return None
+
+
+def _matches(model: dict, request, bounds: tuple[int | None, int | None]) -> bool:
     search = request.arg("search")
     if search and search.lower() not in model["id"].lower():
         return False
     author = request.arg("author")
-    if author and model.get("author", "").lower() != author.lower():
+    if author and (model.get("author") or "").lower() != author.lower():
         return False
     task = request.arg("pipeline_tag")
     if task and model.get("pipeline_tag") != task:
         return False
-    for wanted in request.query.get("filter", []):
-        if wanted not in model.get("tags", ()) and wanted != model.get("library_name"):
-            return False
-    if spec := request.arg("num_parameters"):
-        low, high = _num_parameters(spec)
-        total = (model.get("safetensors") or {}).get("total")
+    wanted_tags = set(request.query.get("filter", [])) | {APP_TAGS[app] for app in request.query.get("apps", [])}
+    if not wanted_tags <= set(model.get("tags", ())):
+        return False
+    low, high = bounds
+    if low is not None or high is not None:
+        total = _params_total(model)
         if total is None or (low is not None and total < low) or (high is not None and total > high):
             return False
+    live = {m["provider"] for m in model.get("inferenceProviderMapping", ()) if m.get("status") == "live"}
     if provider := request.arg("inference_provider"):
-        live = {m["provider"] for m in model.get("inferenceProviderMapping", ()) if m.get("status") == "live"}
         if not live if provider == "all" else not live & set(provider.split(",")):
             return False
-    if (gated := request.arg("gated")) is not None:
-        is_gated = model.get("gated") not in (None, False)
-        if "gated" not in model or is_gated != (gated.lower() == "true"):
-            return False
+    if request.arg("inference") == "warm" and model.get("inference") != "warm":
+        return False
+    if (gated := request.arg("gated")) is not None and (model.get("gated") is not False) != (gated.lower() == "true"):
+        return False
     return True
 
 
-def _ordered(found: list[dict], sort: str | None, direction: str | None) -> list[dict]:
-    """Descending (direction -1, the default) with ties by id; models lacking the field come last."""
-    found = sorted(found, key=lambda m: m["id"])
-    if not sort:
-        return found
-    key = SORT_KEYS.get(sort)
-    if key is None:
-        return found
-    known = [m for m in found if m.get(key) is not None]
-    unknown = [m for m in found if m.get(key) is None]
-    known.sort(key=lambda m: m[key], reverse=direction != "1")  # stable even reversed: ties keep id order
-    return known + unknown
+def _bounds(spec: str | None) -> tuple[int | None, int | None] | None:
+    """`min:6B,max:128B` -> (6e9, 1.28e11); None when it does not parse."""
+    if not spec:
+        return None, None
+    found: dict[str, int | None] = {"min": None, "max": None}
+    for part in spec.split(","):
+        key, _, value = part.partition(":")
+        if key.strip() not in found or (count := parse_count(value)) is None:
+            return None
+        found[key.strip()] = count
+    return found["min"], found["max"]
 
 
+def _cursor(model: dict, sort: str) -> str:
+    keyset = {"$or": [{sort: model.get(sort), "_id": {"$gt": model["_id"]}}, {sort: {"$lt": model.get(sort)}}]}
+    return base64.b64encode(json.dumps(keyset, separators=(",", ":")).encode()).decode()
+
+
+def _after(found: list[dict], cursor: str) -> int | None:
+    """Where the page after `cursor` starts, or None for a cursor this Hub did not hand out."""
+    try:
+        last_id = json.loads(base64.b64decode(cursor))["$or"][0]["_id"]["$gt"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+    return next((i + 1 for i, m in enumerate(found) if m["_id"] == last_id), None)
+
+
+@route("HEAD", r"^/api/models$")
 @route("GET", r"^/api/models$")
 def list_models(hub, request, match) -> Response:
-    if refused := _token_refused(hub, request):
-        return refused
-    found = _ordered([m for m in models(hub) if _keep(m, request)], request.arg("sort"), request.arg("direction"))
-    page_size = min(int(request.arg("limit") or MAX_PAGE), getattr(hub, "models_page_size", MAX_PAGE), MAX_PAGE)
-    start = int(request.arg("cursor") or 0)
-    page = found[start:start + page_size]
+    expand = expand_of(request)
+    if bad := _bad_expand(expand):
+        return bad
+    if unknown := [app for app in request.query.get("apps", []) if app not in APP_TAGS]:
+        return hub_error(400, f"Invalid apps value: {unknown[0]}")
+    sort = request.arg("sort") or "trendingScore"
+    if sort not in SORT_KEYS:
+        return hub_error(400, f"Invalid sort: {sort}")
+    bounds = _bounds(request.arg("num_parameters"))
+    if bounds is None:
+        return hub_error(400, "Invalid num_parameters: expected min:<count>,max:<count> such as min:6B,max:128B")
+    found = [m for m in models(hub) if _matches(m, request, bounds)]
+    found.sort(key=lambda m: m["_id"])  # ties: ascending _id, as the keyset cursor reads them
+    found.sort(key=lambda m: (m.get(sort) is not None, m.get(sort) or 0), reverse=True)
+    start = 0
+    if cursor := request.arg("cursor"):
+        if (start := _after(found, cursor)) is None:
+            return hub_error(400, "Invalid cursor")
+    size = min(int(request.arg("limit") or MAX_PAGE), getattr(hub, "models_page_size", MAX_PAGE), MAX_PAGE)
+    page = found[start:start + size]
     headers = {}
-    if start + page_size < len(found):
-        query = [(k, v) for k, values in request.query.items() if k != "cursor" for v in values]
-        headers["link"] = f'<{hub.url}/api/models?{urlencode(query + [("cursor", start + page_size)])}>; rel="next"'
-    expand = _expand_arg(request)
-    return Response(200, [_expanded(m, expand, DEFAULT_LIST_FIELDS) for m in page], headers)
+    if start + size < len(found) and page:
+        pairs = [(k, v) for k, v in request.pairs if k != "cursor"]
+        if not request.arg("sort"):
+            pairs.append(("sort", sort))
+        headers["link"] = f'<{hub.url}/api/models?{urlencode(pairs + [("cursor", _cursor(page[-1], sort))])}>; ' \
+                          'rel="next"'
+    if expand:
+        fields = expand
+    else:
+        wanted = {"config": "config", "cardData": "cardData"}
+        fields = list(LIST_FIELDS) + [f for arg, f in wanted.items() if (request.arg(arg) or "").lower() == "true"]
+        if (request.arg("full") or "").lower() == "true":
+            fields = list(INFO_FIELDS)
+    return Response(200, [render(m, fields, as_info=False) for m in page], headers)
+
+
+def missing(hub, request) -> Response:
+    """A repo the caller cannot see: 401 without a token (the Hub won't say whether it exists), else 404."""
+    if hub.account(request) is None:
+        return hub_error(401, NO_CREDENTIALS)
+    return hub_error(404, "Repository not found", "RepoNotFound")
+
+
+def visible(hub, request, repo_id: str) -> tuple[dict | None, Response | None]:
+    """The stored repo the caller may see, or the Hub's answer for one it may not."""
+    model = find(hub, repo_id)
+    owner = (hub.account(request) or {}).get("name")
+    if model is None or (model.get("private") and model.get("author") != owner):
+        return None, missing(hub, request)
+    if model.get("disabled"):
+        return None, hub_error(403, "Access to this resource is disabled.")
+    return model, None
+
+
+def gate(hub, request, model: dict) -> Response | None:
+    """A gated repo's content: 401 anonymous, 403 for a token whose account was not granted access."""
+    if model.get("gated") in (False, None):
+        return None
+    account = hub.account(request)
+    repo_id = model["id"]
+    if account is None:
+        return hub_error(401, f"Access to model {repo_id} is restricted. You must have access to it and be "
+                              "authenticated to access it. Please log in.", "GatedRepo")
+    if account.get("name") in model.get("_granted", ()):
+        return None
+    return hub_error(403, f"Access to model {repo_id} is restricted and you are not in the authorized list. "
+                          f"Visit https://huggingface.co/{repo_id} to ask for access.", "GatedRepo")
+
+
+def _redirect(hub, request, repo_id: str, rest: str) -> Response | None:
+    new = next((v for k, v in renamed(hub).items() if k.lower() == repo_id.lower()), None)
+    if new is None:
+        return None
+    query = f"?{urlencode(request.pairs)}" if request.pairs else ""
+    location = f"/api/models/{new}{rest}"
+    return Response(307, f"Temporary Redirect. Redirecting to {location}{query}", {"location": location + query})
+
+
+def _info(hub, request, repo_id: str, *, rest: str = "", sha: str | None = None) -> Response:
+    if moved := _redirect(hub, request, repo_id, rest):
+        return moved
+    expand = expand_of(request)
+    if bad := _bad_expand(expand):
+        return bad
+    legacy = next((v for k, v in aliases(hub).items() if k.lower() == repo_id.lower()), None)
+    model, refused = visible(hub, request, legacy or repo_id)
+    if refused:
+        return refused
+    body = render(model, expand or INFO_FIELDS, as_info=True)
+    if legacy:  # answered under the id that was asked for
+        body.update({k: repo_id for k in ("id", "modelId") if k in body})
+    if sha and "sha" in body:
+        body["sha"] = sha
+    if _flag(request, "securityStatus"):
+        body["securityRepoStatus"] = {"scansDone": True, "filesWithIssues": []}
+    if _flag(request, "blobs") and "siblings" in body:
+        body["siblings"] = [_blob(path, content) for path, content in model.get("_files", {}).items()]
+    return Response(200, body)
+
+
+def _flag(request, name: str) -> bool:
+    return (request.arg(name) or "").lower() == "true"
+
+
+def _blob(path: str, content) -> dict:
+    """A sibling as `blobs=True` lists it: size and blob id, and the LFS pointer for weight files."""
+    size = getattr(content, "size", content if isinstance(content, int) else len(content))
+    entry = {"rfilename": path, "size": size, "blobId": hashlib.sha1(path.encode()).hexdigest()}
+    if path.endswith((".gguf", ".safetensors", ".bin")):
+        entry["lfs"] = {"sha256": hashlib.sha256(path.encode()).hexdigest(), "size": size, "pointerSize": 134}
+    return entry
 
 
 @route("GET", r"^/api/models/(?P<repo_id>[^/]+(?:/[^/]+)?)$")
 def model_info(hub, request, match) -> Response:
-    if refused := _token_refused(hub, request):
+    return _info(hub, request, match["repo_id"])
+
+
+@route("GET", r"^/api/models/(?P<repo_id>[^/]+(?:/[^/]+)?)/revision/(?P<rev>[^/]+)$")
+def model_info_at_revision(hub, request, match) -> Response:
+    rest = f"/revision/{quote(match['rev'], safe='')}"
+    if moved := _redirect(hub, request, match["repo_id"], rest):
+        return moved
+    model, refused = visible(hub, request, match["repo_id"])
+    if refused:
         return refused
-    wanted = match["repo_id"].lower()
-    model = next((m for m in models(hub) if m["id"].lower() == wanted), None)
-    if model is None:
-        return Response(404, {"error": "Repository not found"},
-                        {"x-error-code": "RepoNotFound", "x-error-message": "Repository not found"})
-    model = {**model, **model_extra(hub).get(model["id"], {})}
-    if isinstance(model.get("inferenceProviderMapping"), list):  # model_info answers a dict keyed by provider
-        model["inferenceProviderMapping"] = {m["provider"]: {k: v for k, v in m.items() if k != "provider"}
-                                             for m in model["inferenceProviderMapping"]}
-    return Response(200, _expanded(model, _expand_arg(request), None))
+    if locked := gate(hub, request, model):
+        return locked
+    rev = match["rev"]
+    if rev not in ("main", "HEAD", model["sha"], *model.get("_commits", ())):
+        return hub_error(404, f"Invalid rev id: {rev}", "RevisionNotFound")
+    return _info(hub, request, match["repo_id"], rest=rest, sha=rev if rev not in ("main", "HEAD") else None)

@@ -1,15 +1,17 @@
 """Repo files on the loopback Hub, answering as huggingface.co does for the requests `huggingface_hub`
-makes without downloading weights:
+makes:
 
 - `GET /api/models/{repo}/tree/{rev}[/{path}]`: the file list with sizes (`list_repo_tree`);
 - `HEAD|GET /{repo}/resolve/{rev}/{path}`: a file, with the ETag / X-Repo-Commit headers
-  `hf_hub_download` and `file_exists` read, and `Range: bytes=a-b` as `get_safetensors_metadata` asks
-  for the safetensors header;
-- a gated repo: 403 with `X-Error-Code: GatedRepo` on its files, as the Hub answers before the terms
-  are accepted (its model info stays public).
+  `hf_hub_download` reads, and `Range: bytes=a-b` answered 206 with `Content-Range`;
+- `GET /api/models/{repo}/auth-check`: 200, or the gated answer;
+- a gated repo's files: 401 `GatedRepo` without a token, 403 `GatedRepo` for an account not granted
+  access (its model info stays public); a missing repo: 401 without a token, 404 `RepoNotFound` with one;
+  a missing file: 404 `EntryNotFound`.
 
-A file is bytes (served) or an int (a size only: a multi-GB .gguf is listed, never served).
-Tests add repos with `add_repo(hub, ...)`; resolve requests for other repos fall through to any later route.
+A file is bytes (served), an int (a size only: a multi-GB file is listed, never served) or a `Partial`
+(a real file's first bytes and its full size: ranges within the head are served, e.g. a GGUF header).
+Tests add repos with `add_repo(hub, ...)`; the snapshot's repos hold a README.md and their config.json.
 """
 
 from __future__ import annotations
@@ -17,32 +19,34 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
+from dataclasses import dataclass
 
-from tests.support import loopback_hub
-from tests.support.hub_models import model_extra, models, snapshot_models
-from tests.support.loopback_hub import Response, route
+from tests.support.hub_models import add_model, find, gate, missing, visible
+from tests.support.loopback_hub import Response, hub_error, route
 
 _ELEMENT_BYTES = {"F64": 8, "F32": 4, "BF16": 2, "F16": 2, "I32": 4, "U32": 4, "I8": 1, "U8": 1, "F8_E4M3": 1}
 
 
-def repos(hub) -> dict[str, dict]:
-    return hub.__dict__.setdefault("repo_files", {})
+@dataclass(frozen=True)
+class Partial:
+    """A file known by its first bytes and its full size."""
+
+    head: bytes
+    size: int
 
 
-def add_repo(hub, repo_id: str, files: dict[str, bytes | int], *, gated: bool = False,
-             granted: tuple[str, ...] = (), info: dict | None = None) -> None:
-    """Serve `files` for `repo_id`; `info` (Hub model JSON) makes a repo the snapshot lacks known to model_info.
-    A gated repo lets through only the tokens in `granted` (accounts that accepted its terms)."""
-    commit = hashlib.sha1(repo_id.encode()).hexdigest()
-    repos(hub)[repo_id] = {"files": files, "gated": gated, "granted": set(granted), "commit": commit}
-    extra = {"gated": "auto" if gated else False, "sha": commit,
-             "siblings": [{"rfilename": path} for path in files]}
-    if any(m["id"] == repo_id for m in models(hub)):
-        model_extra(hub)[repo_id] = {**model_extra(hub).get(repo_id, {}), **extra, **(info or {})}
-        return
-    if not hub.models:  # keep serving the snapshot's models beside the new one
-        hub.models = list(snapshot_models())
-    hub.models.append({"_id": commit[:24], "id": repo_id, **extra, **(info or {})})
+def add_repo(hub, repo_id: str, files: dict[str, bytes | int | Partial], *, gated: bool = False,
+             granted: tuple[str, ...] = (), info: dict | None = None) -> dict:
+    """Store `repo_id` with `files` (its siblings) and `info` (more Hub JSON). A gated repo lets through
+    the accounts of the tokens in `granted` (registered users who accepted its terms)."""
+    unknown = [token for token in granted if token not in hub.users]
+    assert not unknown, "granted tokens must belong to registered users (hub.users)"
+    stored = find(hub, repo_id) or {}
+    keep = {k: v for k, v in stored.items() if k not in ("_files", "siblings", "_granted")}
+    return add_model(hub, {**keep, "id": repo_id, "gated": "auto" if gated else keep.get("gated", False),
+                           "_granted": {hub.users[token]["name"] for token in granted}, "_files": files,
+                           "siblings": [{"rfilename": path} for path in files],
+                           "usedStorage": sum(_size(content) for content in files.values()), **(info or {})})
 
 
 def safetensors_header(tensors: dict[str, tuple[str, list[int]]]) -> bytes:
@@ -58,10 +62,44 @@ def safetensors_header(tensors: dict[str, tuple[str, list[int]]]) -> bytes:
     return struct.pack("<Q", len(encoded)) + encoded
 
 
-def _file_entry(path: str, content: bytes | int) -> dict:
-    size = content if isinstance(content, int) else len(content)
-    oid = hashlib.sha1(path.encode()).hexdigest()
-    entry = {"type": "file", "oid": oid, "size": size, "path": path}
+def gguf_head(config: dict) -> bytes:
+    """The header a GGUF conversion of a model with this config.json writes (llama.cpp's key names), with
+    no tensors: enough for a reader of the metadata, as a `Partial`'s head."""
+    import tempfile
+    from pathlib import Path
+
+    import gguf
+
+    arch = config["model_type"]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "head.gguf"
+        writer = gguf.GGUFWriter(str(path), arch)
+        writer.add_block_count(config["num_hidden_layers"])
+        writer.add_context_length(config["max_position_embeddings"])
+        writer.add_embedding_length(config["hidden_size"])
+        writer.add_feed_forward_length(config["intermediate_size"])
+        writer.add_head_count(config["num_attention_heads"])
+        writer.add_head_count_kv(config["num_key_value_heads"])
+        if config.get("head_dim"):
+            writer.add_key_length(config["head_dim"])
+        writer.add_vocab_size(config["vocab_size"])
+        writer.add_tokenizer_model("gpt2")
+        writer.add_token_list([f"t{n}" for n in range(config["vocab_size"])])
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.close()
+        return path.read_bytes()
+
+
+def _size(content: bytes | int | Partial) -> int:
+    if isinstance(content, Partial):
+        return content.size
+    return content if isinstance(content, int) else len(content)
+
+
+def _file_entry(path: str, content: bytes | int | Partial) -> dict:
+    size = _size(content)
+    entry = {"type": "file", "oid": hashlib.sha1(path.encode()).hexdigest(), "size": size, "path": path}
     if path.endswith((".gguf", ".safetensors")):
         entry["lfs"] = {"oid": hashlib.sha256(path.encode()).hexdigest(), "size": size, "pointerSize": 134}
     return entry
@@ -69,63 +107,50 @@ def _file_entry(path: str, content: bytes | int) -> dict:
 
 @route("GET", r"^/api/models/(?P<repo_id>[^/]+/[^/]+)/tree/(?P<rev>[^/]+)(?:/(?P<path>.*))?$")
 def tree(hub, request, match) -> Response:
-    repo = repos(hub).get(match["repo_id"])
-    if repo is None:
-        return Response(404, {"error": "Repository not found"}, {"x-error-code": "RepoNotFound"})
+    model, refused = visible(hub, request, match["repo_id"])
+    if refused:
+        return refused
     prefix = (match["path"] or "").strip("/")
-    entries = [_file_entry(path, content) for path, content in repo["files"].items()
-               if not prefix or path.startswith(prefix + "/")]
-    return Response(200, entries)
-
-
-def _fall_through(hub, request, handler) -> Response:
-    mine = next(i for i, (method, _, h) in enumerate(loopback_hub.ROUTES) if h is handler and method == request.method)
-    later = loopback_hub.ROUTES[mine + 1:]
-    for method, pattern, other in later:
-        found = pattern.match(request.path)
-        if method == request.method and found:
-            return other(hub, request, found)
-    return Response(404, {"error": "Not Found"}, {"x-error-code": "EntryNotFound"})
-
-
-def _range(content: bytes, header: str | None) -> tuple[int, bytes, dict]:
-    if not header or not header.startswith("bytes="):
-        return 200, content, {}
-    start, _, end = header[len("bytes="):].partition("-")
-    first, last = int(start), min(int(end) if end else len(content) - 1, len(content) - 1)
-    return 206, content[first:last + 1], {"content-range": f"bytes {first}-{last}/{len(content)}"}
-
-
-def _gate(repo: dict, request, repo_id: str) -> Response | None:
-    """The Hub's 403 for a gated repo, unless the request's token was granted access."""
-    token = (request.authorization or "").removeprefix("Bearer ")
-    if not repo["gated"] or token in repo["granted"]:
-        return None
-    message = f"Access to model {repo_id} is restricted. You must have access to it and be authenticated."
-    return Response(403, {"error": message}, {"x-error-code": "GatedRepo", "x-error-message": message})
+    return Response(200, [_file_entry(path, content) for path, content in model.get("_files", {}).items()
+                          if not prefix or path.startswith(prefix + "/")])
 
 
 @route("GET", r"^/api/models/(?P<repo_id>[^/]+/[^/]+)/auth-check$")
 def auth_check(hub, request, match) -> Response:
-    repo = repos(hub).get(match["repo_id"])
-    if repo is None:
-        return Response(404, {"error": "Repository not found"}, {"x-error-code": "RepoNotFound"})
-    return _gate(repo, request, match["repo_id"]) or Response(200, {})
+    model, refused = visible(hub, request, match["repo_id"])
+    return refused or gate(hub, request, model) or Response(200, {})
+
+
+def _range(content: bytes | Partial, header: str | None) -> tuple[int, bytes, dict] | None:
+    """(status, body, headers) for a plain or ranged read; None when it reaches past a Partial's head."""
+    head, size = (content.head, content.size) if isinstance(content, Partial) else (content, len(content))
+    if not header or not header.startswith("bytes="):
+        return (200, head, {}) if len(head) == size else None
+    start, _, end = header[len("bytes="):].partition("-")
+    first, last = int(start), min(int(end) if end else size - 1, size - 1)
+    if last >= len(head):
+        return None
+    return 206, head[first:last + 1], {"content-range": f"bytes {first}-{last}/{size}"}
 
 
 def resolve(hub, request, match) -> Response:
-    repo = repos(hub).get(match["repo_id"])
-    if repo is None:
-        return _fall_through(hub, request, resolve)
-    if (refused := _gate(repo, request, match["repo_id"])) is not None:
-        return refused
-    content = repo["files"].get(match["path"])
-    if not isinstance(content, bytes):
-        return Response(404, {"error": "Entry not found"}, {"x-error-code": "EntryNotFound"})
-    status, body, headers = _range(content, request.headers.get("range"))
-    etag = hashlib.sha1(content).hexdigest()
-    return Response(status, body, {**headers, "etag": f'"{etag}"', "x-repo-commit": repo["commit"],
-                                   "accept-ranges": "bytes"})
+    model = find(hub, match["repo_id"])
+    if model is None:
+        return missing(hub, request)
+    if locked := gate(hub, request, model):
+        return locked
+    content = model.get("_files", {}).get(match["path"])
+    if content is None:
+        return hub_error(404, "Entry not found", "EntryNotFound")
+    headers = {"etag": f'"{hashlib.sha1(match["path"].encode() + model["sha"].encode()).hexdigest()}"',
+               "x-repo-commit": model["sha"], "accept-ranges": "bytes"}
+    if request.method == "HEAD":
+        return Response(200, b"", {**headers, "content-length": str(_size(content))})
+    served = None if isinstance(content, int) else _range(content, request.headers.get("range"))
+    if served is None:  # FAKE limit: only the bytes a test gave are served; a full read of a big file fails loudly
+        return hub_error(416, f"The loopback Hub holds no bytes of {match['path']} past its head")
+    status, body, extra = served
+    return Response(status, body, {**headers, **extra})
 
 
 RESOLVE = r"^/(?P<repo_id>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<path>.+)$"
