@@ -116,7 +116,9 @@ def server_error(exc: BaseException, *, what: str, has_secret: bool) -> HfdashEr
     if isinstance(exc, openai.APIStatusError):
         if exc.status_code == 401:
             refused = "refused the API key" if has_secret else "needs an API key, and none is set"
-            return InvalidToken(f"{what}: the server {refused} (401).", hint=KEY_HINT)
+            words = server_message(exc)
+            return InvalidToken(f"{what}: the server {refused} (401)" + (f" ({words})." if words else "."),
+                                hint=KEY_HINT)
         return from_status(exc.status_code, what=what, headers=exc.response.headers,
                            detail=server_message(exc) or None)
     return from_exception(exc, what=what)
