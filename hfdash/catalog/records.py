@@ -62,6 +62,8 @@ class ModelConfig:
     tie_word_embeddings: bool | None = None
     quant_method: str | None = None
     quant_bits: int | None = None
+    # Where these facts come from, e.g. "config.json on the Hub" or a cited copy of it.
+    facts_source: str | None = None
 
 
 @dataclass(frozen=True)
