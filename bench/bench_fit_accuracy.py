@@ -36,7 +36,7 @@ from dataclasses import replace
 
 TARGET = 0.10
 SMOL_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
-PROMPT_TOKENS = 2048
+PROMPT_TOKENS = (512, 2048, 8192)  # each case at each length: the working buffers' slope, not one point
 WARM_UP_TOKENS = 256
 CASE_TIMEOUT_S = 300
 # name -> (label, Hub id for the real parameter count, real config name or None for SmolLM2, layers kept, dtype)
@@ -192,7 +192,7 @@ def warm_up(config, dtype: str, device: str) -> None:
     prefill(model.eval(), device, WARM_UP_TOKENS)
 
 
-def run_case(name: str) -> dict:
+def run_case(name: str, tokens: int) -> dict:
     """Load, prefill, decode one token; memory growth of each phase, in bytes."""
     import torch
 
@@ -210,7 +210,7 @@ def run_case(name: str) -> dict:
     settle()
     loaded = meter.now()
     meter.reset_peak()
-    cache = prefill(model, device, PROMPT_TOKENS)
+    cache = prefill(model, device, tokens)
     prefill_peak = meter.peak()
     gc.collect()
     untrimmed = meter.now()
@@ -227,7 +227,7 @@ def run_case(name: str) -> dict:
 
 # ---- the estimate ----------------------------------------------------------------------------------
 
-def estimate(name: str):
+def estimate(name: str, tokens: int):
     from hfdash.catalog import get_model
     from hfdash.catalog.modelconfig import config_from_json
     from hfdash.catalog.records import ModelRecord
@@ -245,13 +245,13 @@ def estimate(name: str):
         record = ModelRecord(id=f"{model_id} ({layers} layers)", params=round(embedding + per_layer * layers),
                              config=replace(config_from_json({**config, "num_hidden_layers": layers}),
                                             context_length=None))
-    return estimate_memory(record, dtype=dtype, context=PROMPT_TOKENS + 1)
+    return estimate_memory(record, dtype=dtype, context=tokens + 1, runtime="transformers")
 
 
-def child(name: str) -> int:
-    measured = run_case(name)
-    est = estimate(name)
-    print(json.dumps({**measured, "model": est.model_id, "est_weights": est.weights_bytes,
+def child(name: str, tokens: int) -> int:
+    measured = run_case(name, tokens)
+    est = estimate(name, tokens)
+    print(json.dumps({**measured, "model": est.model_id, "tokens": tokens, "est_weights": est.weights_bytes,
                       "est_kv": est.kv_cache_bytes, "est_activations": est.activation_bytes,
                       "est_overhead": est.overhead_bytes, "est_total": est.total_bytes}))
     return 0
@@ -271,23 +271,31 @@ def ensure_converted() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_fit_accuracy")
     parser.add_argument("--case", choices=CASES, help="measure one case in this process and print it as JSON")
+    parser.add_argument("--tokens", type=lambda text: tuple(int(n) for n in text.split(",")), default=PROMPT_TOKENS,
+                        help="prompt lengths, comma-separated (default: %(default)s)")
+    parser.add_argument("--only", help="comma-separated case names (default: all)")
     args = parser.parse_args(argv or [])
     if args.case:
-        return child(args.case)
+        return child(args.case, args.tokens[0])
     ensure_converted()
     rows = []
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for name, (label, _, _, _, dtype) in CASES.items():
-        try:
-            done = subprocess.run([sys.executable, "-m", "bench.bench_fit_accuracy", "--case", name], cwd=root,
-                                  capture_output=True, text=True, timeout=CASE_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            print(f"{name}: the case took over {CASE_TIMEOUT_S} s", file=sys.stderr)
-            return 1
-        if done.returncode != 0:
-            print(f"{name}: the case failed:\n{done.stderr[-2000:]}", file=sys.stderr)
-            return 1
-        rows.append({"case": label, "dtype": dtype, **json.loads(done.stdout.strip().splitlines()[-1])})
+    names = args.only.split(",") if args.only else list(CASES)
+    for name in names:
+        label, dtype = CASES[name][0], CASES[name][4]
+        for tokens in args.tokens:
+            try:
+                done = subprocess.run([sys.executable, "-m", "bench.bench_fit_accuracy", "--case", name,
+                                       "--tokens", str(tokens)], cwd=root,
+                                      capture_output=True, text=True, timeout=CASE_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                print(f"{name}: the case took over {CASE_TIMEOUT_S} s", file=sys.stderr)
+                return 1
+            if done.returncode != 0:
+                print(f"{name}: the case failed:\n{done.stderr[-2000:]}", file=sys.stderr)
+                return 1
+            rows.append({"case": label, "dtype": dtype, **json.loads(done.stdout.strip().splitlines()[-1])})
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     return report(rows)
 
 
@@ -295,6 +303,7 @@ COLUMNS = (  # (header, width, value of a row)
     ("case", -16, lambda r: r["case"]),
     ("model", -35, lambda r: r["model"]),
     ("dtype", -5, lambda r: r["dtype"]),
+    ("tokens", 6, lambda r: str(r["tokens"] + 1)),
     ("est W+KV", 8, lambda r: _mib(r["est_weights"] + r["est_kv"])),
     ("held", 7, lambda r: _mib(r["held"])),
     ("ratio", 6, lambda r: f"{(r['est_weights'] + r['est_kv']) / r['held']:.3f}"),
@@ -319,7 +328,7 @@ def _mib(n: int) -> str:
 
 def report(rows: list[dict]) -> int:
     first = rows[0]
-    print(f"Prompt {PROMPT_TOKENS} tokens + 1 decoded, batch 1, on {first['device']}; meter: {first['meter']}.\n"
+    print(f"Prompt lengths as listed, + 1 decoded token, batch 1, on {first['device']}; meter: {first['meter']}.\n"
           "MiB of growth over the process before loading (framework warmed), except 'process'.\n"
           "  held: after the prefill, KV cache alive, free heap trimmed (no trim: before malloc_trim);\n"
           "  tensors: storage bytes of the parameters and cache tensors (checks the arithmetic only);\n"
