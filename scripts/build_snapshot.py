@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
+import functools
+import io
 import datetime as dt
 import json
 import re
@@ -71,11 +74,10 @@ class RealConfigs:
     same_as: dict[str, str]  # repo id -> the repo whose config it carries
     # (architecture, hidden size or None for any) -> contexts that are a real limit x its RoPE factor
     rope_products: dict[tuple[str, int | None], set[int]]
-    own_head_dim: set[str]  # architectures whose configs set head_dim apart from hidden / heads
 
 
 def real_configs(path: Path) -> RealConfigs:
-    configs, same_as, rope_products, own_head_dim = {}, {}, collections.defaultdict(set), set()
+    configs, same_as, rope_products = {}, {}, collections.defaultdict(set)
     limits = collections.defaultdict(set)
     for line in path.read_text().splitlines():
         entry = json.loads(line)
@@ -101,12 +103,31 @@ def real_configs(path: Path) -> RealConfigs:
                 original = rope.get("original_max_position_embeddings")
                 if isinstance(original, int):
                     rope_products[(arch, config.hidden_size)].add(int(original * factor))
-        heads, hidden = config.num_attention_heads, config.hidden_size
-        if config.head_dim and heads and hidden and config.head_dim != hidden // heads:
-            own_head_dim.add(arch)
     # A product that is itself some sourced model's real limit is not evidence of anything.
-    return RealConfigs(configs, same_as, {key: products - limits[key[0]] for key, products in rope_products.items()},
-                       own_head_dim)
+    return RealConfigs(configs, same_as, {key: products - limits[key[0]] for key, products in rope_products.items()})
+
+
+@functools.cache
+def class_head_dim(model_type: str) -> int | None:
+    """transformers' own head_dim default where its config class sets one apart from hidden / heads (Gemma:
+    256), else None (the class computes hidden / heads, as the scraper did, or transformers lacks it)."""
+    from transformers import CONFIG_MAPPING
+    from transformers.utils import logging
+
+    if model_type not in CONFIG_MAPPING:
+        return None
+
+    sizes = {"hidden_size": 3000, "num_attention_heads": 10}  # no real default: computed gives 300
+    logging.set_verbosity_error()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # some audio config classes print themselves
+            text = CONFIG_MAPPING[model_type](**sizes).get_text_config()
+            if getattr(text, "hidden_size", None) != 3000:  # multimodal: the sizes belong in text_config
+                text = CONFIG_MAPPING[model_type](text_config=sizes).get_text_config()
+        head_dim = getattr(text, "head_dim", None)
+    except Exception:  # noqa: BLE001 - a class that rejects these sizes says nothing either way
+        return None
+    return head_dim if isinstance(head_dim, int) and head_dim != 300 else None
 
 
 def scrub(raw: dict, real: RealConfigs, siblings: dict[tuple, list[int]]) -> tuple[ModelConfig, int | None, list[str]]:
@@ -119,13 +140,14 @@ def scrub(raw: dict, real: RealConfigs, siblings: dict[tuple, list[int]]) -> tup
         dropped.append("filler context")
     elif context in real.rope_products.get((arch, None), set()) | real.rope_products.get((arch, facts["hidden_size"]), set()):
         dropped.append("context multiplied by the RoPE factor")
-    elif facts["vocab_size"] is None and arch in real.own_head_dim and facts["num_hidden_layers"] is not None:
-        dropped.append("fallback context")  # Gemma 3 repos read without their text config
+    elif facts["vocab_size"] is None and facts["num_hidden_layers"] is not None:
+        dropped.append("fallback context")  # the text config was not read (Gemma 3: 8,192 and no vocab)
     if dropped:
         facts["context_length"] = None
     heads, hidden, head_dim = facts["num_attention_heads"], facts["hidden_size"], facts["head_dim"]
+    own_default = class_head_dim(arch) if isinstance(arch, str) else None
     if head_dim is not None and (arch in MLA_ARCHITECTURES or (
-            arch in real.own_head_dim and heads and hidden and head_dim == hidden // heads)):
+            own_default is not None and head_dim != own_default and heads and hidden and head_dim == hidden // heads)):
         facts["head_dim"] = None
         dropped.append("head_dim computed as hidden / heads")
     same_shape = siblings.get(_shape(raw), [])

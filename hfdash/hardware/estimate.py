@@ -341,11 +341,15 @@ def check_batch(batch: int) -> None:
         raise BadParameters(f"batch must be between 1 and {MAX_BATCH:,} (got {batch:,}).")
 
 
-def check_context(record: ModelRecord, context: int) -> None:
+def check_context_range(context: int) -> None:
     if context <= 0:
         raise BadParameters(f"context must be a positive number of tokens (got {context}).")
     if context > MAX_CONTEXT:
         raise BadParameters(f"context must be at most {MAX_CONTEXT:,} tokens (got {context:,}).")
+
+
+def check_context(record: ModelRecord, context: int) -> None:
+    check_context_range(context)
     limit = record.config.context_length
     if limit is not None and context > limit:
         raise BadParameters(f"context {context:,} is beyond {record.id}'s maximum of {limit:,} tokens.")
