@@ -126,6 +126,17 @@ class ModelRecord:
 
 
 @dataclass(frozen=True)
+class FitsOn:
+    """The "fits on" filter: models whose estimated memory fits one `device` at this precision, context
+    and runtime (None: the precision's default runtime). Checked by hfdash.hardware.fitsfilter."""
+
+    device: str
+    dtype: str = "bf16"
+    context: int = 4096
+    runtime: str | None = None
+
+
+@dataclass(frozen=True)
 class ModelQuery:
     """One search over either source. Bounds are inclusive; None = no filter on that field."""
 
@@ -142,6 +153,7 @@ class ModelQuery:
     updated_after: dt.date | None = None
     updated_within_days: int | None = None
     gated: bool | None = None
+    fits: FitsOn | None = None
     sort: Sort = Sort.DOWNLOADS
     limit: int = 20
 
@@ -157,6 +169,10 @@ class ModelQuery:
                 f"min parameters ({self.min_params:,}) is larger than max parameters ({self.max_params:,}).")
         if self.limit < 1:
             raise BadParameters(f"limit must be at least 1 (got {self.limit}).")
+        if self.fits is not None:
+            from hfdash.hardware.fitsfilter import check
+
+            check(self.fits)
         return self
 
     def created_since(self, today: dt.date) -> dt.date | None:
