@@ -36,7 +36,7 @@ from dataclasses import replace
 
 TARGET = 0.10
 SMOL_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
-PROMPT_TOKENS = (512, 2048, 8192)  # each case at each length: the working buffers' slope, not one point
+PROMPT_TOKENS = (512, 2048, 4096)  # each case at each length: the working buffers' slope, not one point
 WARM_UP_TOKENS = 256
 CASE_TIMEOUT_S = 300
 # name -> (label, Hub id for the real parameter count, real config name or None for SmolLM2, layers kept, dtype)
@@ -46,6 +46,8 @@ CASES = {
     "qwen3-8b": ("GQA", "Qwen/Qwen3-8B", "QWEN3_8B", 1, "bf16"),
     "qwen3-30b-a3b": ("MoE", "Qwen/Qwen3-30B-A3B", "QWEN3_30B_A3B", 2, "bf16"),
     "gemma-3-1b": ("sliding window", "google/gemma-3-1b-it", "GEMMA3_1B", 6, "bf16"),
+    "mistral-7b": ("all layers slide", "mistralai/Mistral-7B-v0.1", "MISTRAL_7B_V01", 2, "bf16"),
+    "gpt-oss-20b": ("MoE + sliding", "openai/gpt-oss-20b", "GPT_OSS_20B", 2, "bf16"),
 }
 TORCH_DTYPES = {"fp32": "float32", "bf16": "bfloat16"}
 MIB = 1024**2
@@ -141,7 +143,8 @@ def architecture(name: str):
     if config_name is None:
         return AutoConfig.from_pretrained(smollm_folder())
     config = getattr(real_configs, config_name)
-    fields = {k: v for k, v in config.items() if k != "model_type"}
+    # Random weights at the case's dtype: the checkpoint's own quantization (gpt-oss MXFP4) does not apply.
+    fields = {k: v for k, v in config.items() if k not in ("model_type", "quantization_config")}
     return AutoConfig.for_model(config["model_type"], **{**fields, "num_hidden_layers": layers})
 
 

@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass, fields, replace
 
 from hfdash.auth import hub_token_arg
-from hfdash.catalog.modelconfig import config_from_json
+from hfdash.catalog.modelconfig import config_from_json, resolve_defaults
 from hfdash.catalog.records import ModelConfig, ModelRecord
 from hfdash.config import Settings, load_settings
-from hfdash.errors import Gated, Timeout, Unavailable, from_exception
+from hfdash.errors import Gated, HfdashError, Timeout, Unavailable, from_exception
 from hfdash.hardware.estimate import PRECISIONS
 
 _GGUF_QUANT = re.compile(r"(?:^|[-_.])((?:I?Q\d(?:_[A-Z0-9]+)*)|BF16|F16|F32)(?=[-_.])", re.IGNORECASE)
@@ -88,6 +88,27 @@ def model_facts(model_id: str, *, source: str = "auto", token: str | None = None
         return ModelFacts(record, "snapshot", notes=(f"Hub not reachable ({err.message}): snapshot figures.",))
 
 
+def many_model_facts(model_ids: list[str], *, deadline_s: float, source: str = "auto", token: str | None = None,
+                     settings: Settings | None = None) -> dict[str, ModelFacts | HfdashError]:
+    """Facts for several models fetched at once, all within one deadline: a model not answered by then
+    gets a Timeout, the others their facts or their own error."""
+    import concurrent.futures as cf
+
+    settings = settings or load_settings()
+    found: dict[str, ModelFacts | HfdashError] = {}
+    pool = cf.ThreadPoolExecutor(max_workers=max(1, min(8, len(model_ids))), thread_name_prefix="model-facts")
+    futures = {pool.submit(model_facts, m, source=source, token=token, settings=settings): m for m in model_ids}
+    done, late = cf.wait(futures, timeout=deadline_s)
+    for future in done:
+        error = future.exception()
+        found[futures[future]] = future.result() if error is None else (
+            error if isinstance(error, HfdashError) else from_exception(error, what="Reading model facts"))
+    for future in late:
+        found[futures[future]] = Timeout(f"{futures[future]}: no answer within {deadline_s:.0f} s.")
+    pool.shutdown(wait=False, cancel_futures=True)  # late calls finish in the background, unread
+    return {m: found[m] for m in model_ids}
+
+
 def _live_facts(model_id: str, *, token: str | None, settings: Settings) -> ModelFacts:
     from huggingface_hub import HfApi
 
@@ -106,7 +127,8 @@ def _live_facts(model_id: str, *, token: str | None, settings: Settings) -> Mode
         try:
             path = api.hf_hub_download(model_id, "config.json")
             with open(path, encoding="utf-8") as handle:
-                record = replace(record, config=merge_config(record.config, config_from_json(json.load(handle))))
+                config = config_from_json(resolve_defaults(json.load(handle)), source="config.json on the Hub")
+                record = replace(record, config=merge_config(record.config, config))
         except Exception as exc:  # noqa: BLE001
             err = from_exception(exc, what="config.json", repo_id=model_id)
             if not isinstance(err, Gated):
