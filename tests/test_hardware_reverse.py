@@ -79,3 +79,27 @@ def test_vllm_capacity_is_what_its_memory_share_leaves_for_kv():
 def test_this_machines_gpu_is_matched_to_the_table_for_its_bandwidth(name, memory_gib, device_id):
     found = table_match(name, int(memory_gib * GIB))
     assert (found.id if found else None) == device_id
+
+
+def test_several_models_facts_come_together_under_one_deadline(monkeypatch):
+    import time
+
+    from hfdash.errors import NotFound, Timeout
+    from hfdash.hardware import hubfacts
+
+    real = hubfacts.model_facts
+
+    def slow_for_one(model_id, **kwargs):  # a fake delay: a Hub that never answers for one model
+        if model_id == "Qwen/Qwen3-8B":
+            time.sleep(5)
+        return real(model_id, **kwargs)
+
+    monkeypatch.setattr(hubfacts, "model_facts", slow_for_one)
+    started = time.monotonic()
+    found = hubfacts.many_model_facts(["HuggingFaceTB/SmolLM2-135M-Instruct", "Qwen/Qwen3-8B", "nobody/none"],
+                                      deadline_s=1.5, source="snapshot")
+    assert time.monotonic() - started < 4  # one deadline for all, not one per model
+    assert list(found) == ["HuggingFaceTB/SmolLM2-135M-Instruct", "Qwen/Qwen3-8B", "nobody/none"]
+    assert found["HuggingFaceTB/SmolLM2-135M-Instruct"].record.params == 134_515_008
+    assert isinstance(found["Qwen/Qwen3-8B"], Timeout) and "no answer within" in found["Qwen/Qwen3-8B"].message
+    assert isinstance(found["nobody/none"], NotFound)
