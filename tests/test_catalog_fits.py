@@ -135,3 +135,17 @@ def test_browse_bad_fits_link_is_named_and_dropped(monkeypatch):
     assert not at.exception
     assert any("fits: unknown device 'gtx-9999'" in w.value for w in at.warning)
     assert at.selectbox(key="browse_fits").value == ""
+
+
+@pytest.mark.parametrize("model_id,context,source", [
+    ("meta-llama/Llama-3.1-8B-Instruct", "131,072", "mlc-ai/mlc-llm:python/mlc_llm/model/model_preset.py@"),
+    ("google/gemma-3-4b-it", "unknown", "the Hub config as scraped by llmfit (dropped: filler context)"),
+])
+def test_browse_details_show_the_context_and_where_the_facts_come_from(monkeypatch, model_id, context, source):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    at = open_browse(source="snapshot", model=model_id)
+    assert not at.exception
+    config = next(frame.value for frame in at.dataframe if "Config source" in " ".join(map(str, frame.value.iloc[:, 0])))
+    facts = dict(zip(config.iloc[:, 0], config.iloc[:, 1]))
+    assert facts["Context length"] == context
+    assert facts["Config source"].startswith(source)
