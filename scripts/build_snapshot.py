@@ -138,7 +138,8 @@ def scrub(raw: dict, real: RealConfigs, siblings: dict[tuple, list[int]]) -> tup
     arch, context, dropped = facts["architecture"], facts["context_length"], []
     if context == FILLER_CONTEXT and facts["num_hidden_layers"] is None:
         dropped.append("filler context")
-    elif context in real.rope_products.get((arch, None), set()) | real.rope_products.get((arch, facts["hidden_size"]), set()):
+    elif context in real.rope_products.get((arch, None), set()) | real.rope_products.get(
+            (arch, facts["hidden_size"]), set()):
         dropped.append("context multiplied by the RoPE factor")
     elif facts["vocab_size"] is None and facts["num_hidden_layers"] is not None:
         dropped.append("fallback context")  # the text config was not read (Gemma 3: 8,192 and no vocab)
@@ -294,7 +295,8 @@ def build(src: Path, out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--src", type=Path, required=True, help="folder with the llmfit and litellm JSON files and configs/real-configs.jsonl")
+    parser.add_argument("--src", type=Path, required=True,
+                        help="folder with the llmfit and litellm JSON files and configs/real-configs.jsonl")
     parser.add_argument("--out", type=Path, required=True, help="parquet file to write")
     args = parser.parse_args(argv)
     build(args.src, args.out)

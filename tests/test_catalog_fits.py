@@ -145,7 +145,7 @@ def test_browse_details_show_the_context_and_where_the_facts_come_from(monkeypat
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     at = open_browse(source="snapshot", model=model_id)
     assert not at.exception
-    config = next(frame.value for frame in at.dataframe if "Config source" in " ".join(map(str, frame.value.iloc[:, 0])))
+    config = next(frame.value for frame in at.dataframe if "Config source" in list(frame.value.iloc[:, 0]))
     facts = dict(zip(config.iloc[:, 0], config.iloc[:, 1]))
     assert facts["Context length"] == context
     assert facts["Config source"].startswith(source)

@@ -5,7 +5,7 @@ import pytest
 from hfdash.catalog.modelconfig import config_from_json, resolve_defaults
 from hfdash.catalog.records import ModelConfig, ModelRecord
 from hfdash.errors import BadParameters
-from hfdash.hardware.estimate import (ACT_HIDDEN, ACT_INTERMEDIATE, GIB, LLAMA_CPP_FIXED, MAX_BATCH, MAX_CONTEXT,
+from hfdash.hardware.estimate import (ACT_HIDDEN, ACT_INTERMEDIATE, GIB, LLAMA_CPP_FIXED, MAX_CONTEXT,
                                       PRECISIONS, RUNTIME_BYTES, VLLM_BATCHED_TOKENS, VLLM_FIXED, VLLM_MAX_SEQS,
                                       estimate_memory)
 from tests.support import real_configs as real

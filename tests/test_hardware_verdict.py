@@ -39,7 +39,8 @@ def test_fits_across_n_gpus_uses_the_fewest_that_fit():
     assert "layer split" in result.speed_label
     # vLLM splits tensor-parallel: the 3 used devices read at once (and it may fill 90% of each).
     parallel = verdict(sized(int(2.5 * h100.usable_bytes), runtime="vllm"), h100, gpus=8)
-    assert parallel.tokens_per_s == pytest.approx(3 * 3350e9 / 10**9) and "tensor-parallel across 3" in parallel.speed_label
+    assert parallel.tokens_per_s == pytest.approx(3 * 3350e9 / 10**9)
+    assert "tensor-parallel across 3" in parallel.speed_label
     too_big = verdict(sized(9 * h100.usable_bytes), h100, gpus=8)
     # Shown even when it does not fit, and marked so.
     assert too_big.status == "does not fit" and too_big.tokens_per_s == pytest.approx(3350)

@@ -195,7 +195,8 @@ def kv_elements(layers, kv_heads, head_dim, window, window_layers, latent, conte
     record (floats) and the whole snapshot (numpy arrays) alike; NaN = unknown, and unknown in, NaN out.
     A sliding layer holds min(window, context) tokens (window NaN: no sliding window; window_layers NaN:
     every layer slides); `latent` (MLA's kv_lora_rank + qk_rope_head_dim, NaN if not MLA) replaces K and V."""
-    sliding = np.where(np.isnan(window), 0, np.where(np.isnan(window_layers), layers, np.minimum(window_layers, layers)))
+    every = np.where(np.isnan(window_layers), layers, np.minimum(window_layers, layers))
+    sliding = np.where(np.isnan(window), 0, every)
     held = (layers - sliding) * context + sliding * np.minimum(np.where(np.isnan(window), context, window), context)
     return np.where(np.isnan(latent), 2 * held * kv_heads * head_dim, layers * context * latent)
 
