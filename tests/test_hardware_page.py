@@ -165,4 +165,5 @@ def test_page_opened_directly_on_a_fresh_server_draws_both_charts(app_server, pa
     assert page.locator(".js-plotly-plot").count() == 2
     body = page.inner_text("body")
     assert "Hardware fit" in body and "Decode speed is an upper bound" in body and "Traceback" not in body
-    assert page.locator('[data-testid="stDataFrame"]').count() == 1  # the verdict table
+    assert page.locator('[data-testid="stDataFrame"]').count() == 2  # verdicts, largest context per precision
+    assert "Largest context per precision" in body
