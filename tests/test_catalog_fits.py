@@ -19,6 +19,8 @@ from hfdash.hardware.fitsfilter import record_fits
 from tests.support.streamlit_app import REPO
 
 TODAY = dt.date(2026, 10, 5)
+NAMED = ("deepseek-ai/DeepSeek-V3", "google/gemma-3-27b-it", "openai/gpt-oss-20b", "meta-llama/Llama-3.1-8B-Instruct",
+         "Qwen/Qwen3-30B-A3B")
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +37,9 @@ def shipped():
 def test_vectorised_fit_is_the_estimators_answer_row_by_row(shipped, spec):
     result = shipped.search(ModelQuery(fits=spec, limit=5), today=TODAY)
     fits, known = shipped._fit(spec)
-    rows = random.Random(7).sample(range(shipped.size), 400)
+    # Random rows, plus MLA, sliding-window, MoE and sourced-config rows by name.
+    named = [int(shipped._ids_containing(i.lower()).nonzero()[0][0]) for i in NAMED]
+    rows = named + random.Random(7).sample(range(shipped.size), 400)
     for row, record in zip(rows, shipped.records(rows)):
         assert record_fits(record, spec) == (bool(fits[row]) if known[row] else None), record.id
     assert result.total == int(fits.sum())

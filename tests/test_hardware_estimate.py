@@ -125,8 +125,12 @@ def test_sliding_window_layers_hold_only_the_window():
 
 def test_mla_caches_the_latent_not_full_heads():
     deepseek = record(real.DEEPSEEK_V3, params=684_531_386_000)
-    est = estimate_memory(deepseek, dtype="fp8", context=32768)
+    est = estimate_memory(deepseek, dtype="fp8", context=32768, runtime="vllm")
     assert est.kv_cache_bytes == 61 * 32768 * (512 + 64) * 2
+    assert estimate_memory(deepseek, dtype="q4_k_m", context=32768).kv_cache_bytes == est.kv_cache_bytes
+    # transformers caches every head's decompressed key (128 nope + 64 rope) and value (128): ~71x more.
+    full = estimate_memory(deepseek, dtype="fp8", context=32768, runtime="transformers")
+    assert full.kv_cache_bytes == 61 * 32768 * 128 * (128 + 64 + 128) * 2
     # Without the latent sizes (the snapshot lacks them) the cache is unknown, not 128 full heads.
     bare = ModelRecord(id="deepseek-ai/DeepSeek-V3", params=684_531_386_000,
                        config=ModelConfig(architecture="deepseek_v3", num_hidden_layers=61, num_key_value_heads=128,

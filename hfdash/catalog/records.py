@@ -56,6 +56,9 @@ class ModelConfig:
     # Multi-head latent attention (DeepSeek-style): the KV cache holds the latent, not full heads.
     kv_lora_rank: int | None = None
     qk_rope_head_dim: int | None = None
+    # What transformers caches instead (every head's decompressed key and value).
+    qk_nope_head_dim: int | None = None
+    v_head_dim: int | None = None
     # For the memory estimate: MLP width (activations), whether lm_head shares the embedding, and
     # the checkpoint's own quantization (e.g. "gptq", 4) so packed weights are read right.
     intermediate_size: int | None = None

@@ -194,11 +194,21 @@ def kv_elements(layers, kv_heads, head_dim, window, window_layers, latent, conte
     """K and V elements one sequence holds at `context` tokens. Plain arithmetic, so it serves one
     record (floats) and the whole snapshot (numpy arrays) alike; NaN = unknown, and unknown in, NaN out.
     A sliding layer holds min(window, context) tokens (window NaN: no sliding window; window_layers NaN:
-    every layer slides); `latent` (MLA's kv_lora_rank + qk_rope_head_dim, NaN if not MLA) replaces K and V."""
+    every layer slides); `latent` (MLA's elements per token and layer, `mla_elements`; NaN if not MLA)
+    replaces K and V."""
     every = np.where(np.isnan(window_layers), layers, np.minimum(window_layers, layers))
     sliding = np.where(np.isnan(window), 0, every)
     held = (layers - sliding) * context + sliding * np.minimum(np.where(np.isnan(window), context, window), context)
     return np.where(np.isnan(latent), 2 * held * kv_heads * head_dim, layers * context * latent)
+
+
+def mla_elements(runtime: str, *, kv_lora_rank, qk_rope_head_dim, heads, qk_nope_head_dim, v_head_dim):
+    """What one token holds per layer under multi-head latent attention: vLLM, SGLang and llama.cpp keep the
+    compressed latent plus the shared RoPE key; transformers caches every head's decompressed key (nope +
+    rope) and value, ~70x more for DeepSeek V3."""
+    if runtime == "transformers":
+        return heads * (qk_nope_head_dim + qk_rope_head_dim + v_head_dim)
+    return kv_lora_rank + qk_rope_head_dim
 
 
 def working_bytes(runtime: str, *, hidden, intermediate, routed_experts, vocab, context, batch, compute_bytes):
@@ -245,23 +255,25 @@ def _nan(value) -> float:
     return float("nan") if value is None else float(value)
 
 
-def kv_cache_bytes(record: ModelRecord, *, context: int, batch: int, kv_dtype: str,
+def kv_cache_bytes(record: ModelRecord, *, context: int, batch: int, kv_dtype: str, runtime: str,
                    notes: list[str]) -> int | None:
-    """2 x sum over layers (tokens held x KV heads x head_dim x bytes) x batch; MLA holds one latent."""
+    """2 x sum over layers (tokens held x KV heads x head_dim x bytes) x batch; MLA: `mla_elements`."""
     cfg = record.config
     if cfg.num_hidden_layers is None:
         notes.append("KV cache unknown: the config's layer count is not known, so the total excludes it.")
         return None
     latent = None
     if cfg.architecture in MLA_ARCHITECTURES or cfg.kv_lora_rank is not None:
-        if cfg.kv_lora_rank is None or cfg.qk_rope_head_dim is None:
-            notes.append(f"KV cache unknown: {cfg.architecture} caches a compressed latent whose size "
-                         "(kv_lora_rank) this record lacks, so the total excludes it.")
+        latent = float(mla_elements(runtime, kv_lora_rank=_nan(cfg.kv_lora_rank),
+                                    qk_rope_head_dim=_nan(cfg.qk_rope_head_dim), heads=_nan(cfg.num_attention_heads),
+                                    qk_nope_head_dim=_nan(cfg.qk_nope_head_dim), v_head_dim=_nan(cfg.v_head_dim)))
+        if np.isnan(latent):
+            notes.append(f"KV cache unknown: {cfg.architecture} caches a compressed latent (per-head keys and "
+                         "values in transformers) whose sizes this record lacks, so the total excludes it.")
             return None
-        # DeepSeek V2/V3: the compressed latent plus the decoupled RoPE key, shared by all heads (as vLLM,
-        # SGLang and llama.cpp store it).
-        notes.append("MLA: the cache holds the compressed latent (kv_lora_rank + qk_rope_head_dim) per token.")
-        latent = cfg.kv_lora_rank + cfg.qk_rope_head_dim
+        notes.append("MLA: the cache holds every head's decompressed key and value (transformers)."
+                     if runtime == "transformers" else
+                     "MLA: the cache holds the compressed latent (kv_lora_rank + qk_rope_head_dim) per token.")
     elif cfg.num_key_value_heads is None or cfg.head_dim is None:
         notes.append("KV cache unknown: the config's KV heads or head_dim are not known, "
                      "so the total excludes it.")
@@ -318,7 +330,7 @@ def estimate_memory(record: ModelRecord, *, dtype: str, context: int = 4096, bat
     if params is None and file_bytes is None:
         raise BadParameters(f"{record.id}: the parameter count is unknown, so its memory cannot be estimated.")
     weights = file_bytes if file_bytes is not None else weights_bytes(record, params, spec, notes)
-    kv = kv_cache_bytes(record, context=context, batch=batch, kv_dtype=kv_dtype, notes=notes)
+    kv = kv_cache_bytes(record, context=context, batch=batch, kv_dtype=kv_dtype, runtime=runtime, notes=notes)
     activations = activation_bytes(record, context=context, batch=batch, spec=spec, runtime=runtime, notes=notes)
     overhead = int(overhead_bytes(runtime, weights + (kv or 0)))
     per_token = round(weights * (active_fraction(record, params, notes) if params else 1.0)) + (kv or 0)
