@@ -122,3 +122,12 @@ def test_guard_passes_a_small_model_and_stops_a_huge_one_with_numbers_and_a_sugg
     assert "hosted backend" in caught.value.user_message()
     with pytest.raises(BadParameters, match="valid: cpu, cuda"):
         check_fits_locally(smol, dtype="bf16", context=1024, device="tpu")
+
+
+def test_a_device_whose_memory_is_unknown_gets_no_verdict():
+    from hfdash.hardware.devices import Device
+
+    unknown = Device(id="this-machine", name="This machine (CPU RAM)", kind="cpu", memory_bytes=0,
+                     bandwidth_bytes_s=None, source="/proc/meminfo")
+    with pytest.raises(BadParameters, match="This machine \\(CPU RAM\\): its memory size is unknown"):
+        verdict(sized(GIB), unknown)

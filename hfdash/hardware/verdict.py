@@ -66,6 +66,13 @@ def check_gpus(gpus: int) -> None:
         raise BadParameters(f"GPU count must be between 1 and {MAX_GPUS} (got {gpus:,}).")
 
 
+def check_memory_known(device: Device) -> None:
+    """No verdict from a guess: a device whose memory size is unknown has none."""
+    if device.memory_bytes <= 0:
+        raise BadParameters(f"{device.name}: its memory size is unknown ({device.source or 'no source'}), "
+                            "so nothing can be said to fit it.")
+
+
 def limit_share(runtime: str) -> float:
     """The share of usable memory a runtime may fill: vLLM takes gpu_memory_utilization, others up to TIGHT."""
     return VLLM_UTILIZATION if runtime == "vllm" else TIGHT
@@ -73,6 +80,7 @@ def limit_share(runtime: str) -> float:
 
 def budget_bytes(device: Device, gpus: int, runtime: str) -> int:
     check_gpus(gpus)
+    check_memory_known(device)
     return int(device.usable_bytes * (1 if device.kind == "cpu" else gpus) * limit_share(runtime))
 
 
@@ -83,6 +91,7 @@ def verdict(estimate: MemoryEstimate, device: Device, *, gpus: int = 1, ram_byte
     tensor-parallel split (vLLM); a layer split (transformers device_map, llama.cpp's default) reads one
     device's layers after another's, so one device's bandwidth bounds it."""
     check_gpus(gpus)
+    check_memory_known(device)
     total = estimate.total_bytes
     usable = device.usable_bytes
     limit = limit_share(estimate.runtime)

@@ -274,6 +274,9 @@ def render() -> None:
     devices = [(find_device(d), 1 if d == THIS_MACHINE else int(state.get(GPUS_KEY + d, 1))) for d in state.fit_devices]
     if state.fit_memory > 0:
         devices.append((custom_device(state.fit_memory), 1))
+    for device in (device for device, _ in devices if device.memory_bytes <= 0):
+        st.warning(f"{device.name}: its memory size is unknown, so it gets no verdict.")
+    devices = [(device, count) for device, count in devices if device.memory_bytes > 0]
     hardware = this_machine() if THIS_MACHINE in state.fit_devices else None
     settings = load_settings()
     runtime = None if state.fit_runtime == AUTO else state.fit_runtime
