@@ -38,7 +38,7 @@ TARGET = 0.10
 SMOL_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 PROMPT_TOKENS = (512, 2048, 4096)  # each case at each length: the working buffers' slope, not one point
 WARM_UP_TOKENS = 256
-CASE_TIMEOUT_S = 300
+CASE_TIMEOUT_S = 900
 # name -> (label, Hub id for the real parameter count, real config name or None for SmolLM2, layers kept, dtype)
 CASES = {
     "smollm2-fp32": ("GGUF, converted", SMOL_ID, None, None, "fp32"),
@@ -306,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     names = args.only.split(",") if args.only else list(CASES)
+    timed_out = []
     for name in names:
         label, dtype = CASES[name][0], CASES[name][4]
         for tokens in args.tokens:
@@ -313,15 +314,18 @@ def main(argv: list[str] | None = None) -> int:
                 done = subprocess.run([sys.executable, "-m", "bench.bench_fit_accuracy", "--case", name,
                                        "--tokens", str(tokens)], cwd=root,
                                       capture_output=True, text=True, timeout=CASE_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                print(f"{name}: the case took over {CASE_TIMEOUT_S} s", file=sys.stderr)
-                return 1
+            except subprocess.TimeoutExpired:  # a longer prompt would take longer still: on to the next case
+                print(f"{name}: the case took over {CASE_TIMEOUT_S} s at {tokens} tokens", file=sys.stderr)
+                timed_out.append(f"{name} at {tokens}")
+                break
             if done.returncode != 0:
                 print(f"{name}: the case failed:\n{done.stderr[-2000:]}", file=sys.stderr)
                 return 1
             rows.append({"case": label, "dtype": dtype, **json.loads(done.stdout.strip().splitlines()[-1])})
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-    return report(rows)
+    if timed_out:
+        print(f"not measured (over {CASE_TIMEOUT_S} s): {', '.join(timed_out)}")
+    return report(rows) or (1 if timed_out else 0)
 
 
 COLUMNS = (  # (header, width, value of a row)
