@@ -369,7 +369,7 @@ def report(rows: list[dict]) -> int:
           "  tensors: storage bytes of the parameters and cache tensors (checks the arithmetic only);\n"
           "  transient: prefill peak - held, against the estimator's activations;\n"
           "  process: the whole process's peak during the prefill (framework included), against the estimated\n"
-          "  total (its overhead holds 0.5 GiB of runtime); load peak: growth while loading, for reference.")
+          "  total (its overhead holds 384 MiB of runtime); load peak: growth while loading, for reference.")
     print(" ".join(f"{h:<{-w}}" if w < 0 else f"{h:>{w}}" for h, w, _ in COLUMNS))
     missed, totals_missed = [], []
     for r in rows:

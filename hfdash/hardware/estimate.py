@@ -66,9 +66,10 @@ RUNTIMES = ("transformers", "llama.cpp", "vllm")
 # Multi-head latent attention: full-head figures would overstate their cache ~50x.
 MLA_ARCHITECTURES = ("deepseek_v2", "deepseek_v3", "kimi_k2")
 
-# transformers: what stays resident beside the tensors (framework, CUDA context: measured 356-420 MiB on
-# CPU by bench/bench_fit_accuracy.py) plus 5% of the tensors for allocator fragmentation.
-RUNTIME_BYTES = GIB // 2
+# transformers: what stays resident beside the tensors (interpreter, torch, transformers and the model's
+# code: 347-387 MiB measured on CPU by bench/bench_fit_accuracy.py; a CUDA context is of the same order)
+# plus 5% of the tensors for allocator fragmentation.
+RUNTIME_BYTES = 384 * 1024**2
 FRAGMENTATION = 0.05
 # transformers' prefill working buffers per prompt token, in the compute dtype: ACT_INTERMEDIATE x the
 # MLP width (gate, up, the activation and their product) + ACT_HIDDEN x hidden (residual, normed input);
@@ -239,8 +240,8 @@ def overhead_bytes(runtime: str, tensors):
 
 
 OVERHEAD_SOURCES = {
-    "transformers": "0.5 GiB framework and CUDA context + 5% of weights and KV for the allocator (rule of thumb; "
-                    "CPU framework measured 356-420 MiB in bench/bench_fit_accuracy.py)",
+    "transformers": "384 MiB framework (measured 347-387 MiB on CPU in bench/bench_fit_accuracy.py) + 5% of "
+                    "weights and KV for the allocator (rule of thumb)",
     "llama.cpp": "300 MiB CUDA context and host buffers (rule of thumb)",
     "vllm": "1 GiB CUDA graphs and non-torch memory (rule of thumb)",
 }
