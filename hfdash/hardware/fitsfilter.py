@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from hfdash.catalog.records import FitsOn, ModelRecord
-from hfdash.errors import BadParameters, HfdashError
+from hfdash.errors import BadParameters
 from hfdash.hardware.devices import Device, find_device
 from hfdash.hardware.estimate import (KV_BITS, check_context_range, default_kv_dtype, estimate_memory,
                                       kv_elements, mla_elements, overhead_bytes, precision, runtime_name,
@@ -42,8 +42,6 @@ def record_fits(record: ModelRecord, spec: FitsOn) -> bool | None:
         limit = record.config.context_length
         if record.params is not None and limit is not None and spec.context > limit:
             return False  # known: the model cannot hold that context
-        return None
-    except HfdashError:
         return None
     if estimate.kv_cache_bytes is None:
         return None
