@@ -127,6 +127,7 @@ def test_browse_fits_filter_shows_what_the_cli_lists(monkeypatch):
     assert "memory fit (config facts)" in page_text  # how many were left out as unknown
     # Set from the widgets, the filter goes to the URL under the CLI's flag names.
     at.selectbox(key="browse_fits").set_value("h100").run()
+    at.selectbox(key="browse_fit_dtype").set_value("fp8").run()
     at.selectbox(key="browse_fit_runtime").set_value("vllm").run()
     assert (at.query_params["fits"], at.query_params["fit_runtime"]) == ("h100", "vllm")
     assert "Qwen/Qwen3-32B" in browse_ids(at.number_input(key="browse_limit").set_value(300).run())

@@ -67,7 +67,7 @@ def test_runtime_flag_and_the_issue_example_mistral_on_a_3060():
     assert result["runtime"] == "llama.cpp" and result["kv_dtype"] == "fp16"
     assert 8.0 < result["total_bytes"] / 2**30 < 9.5
     assert result["verdict"]["status"] == "fits on one"
-    hf = json.loads(fit("mistralai/Mistral-7B-Instruct-v0.3", "--dtype", "q4_k_m", "--context", "32768",
+    hf = json.loads(fit("mistralai/Mistral-7B-Instruct-v0.3", "--dtype", "int4", "--context", "32768",
                         "--runtime", "transformers", "--json").stdout)
     assert hf["runtime"] == "transformers" and hf["total_bytes"] > result["total_bytes"] + 3 * 2**30
 

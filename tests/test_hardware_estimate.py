@@ -70,15 +70,16 @@ def test_gemma3_config_without_head_dim_resolves_to_transformers_defaults():
 
 def test_each_runtime_counts_its_own_buffers_and_names_its_sources():
     llama = record(real.QWEN3_8B)
-    hf = estimate_memory(llama, dtype="q4_k_m", context=32768, runtime="transformers")
+    hf = estimate_memory(llama, dtype="fp16", context=32768, runtime="transformers")
     cpp = estimate_memory(llama, dtype="q4_k_m", context=32768)  # GGUF precisions default to llama.cpp
+    cpp16 = estimate_memory(llama, dtype="fp16", context=32768, runtime="llama.cpp")
     vllm = estimate_memory(llama, dtype="bf16", context=32768, runtime="vllm")
     assert cpp.runtime == "llama.cpp" and cpp.kv_dtype == "fp16"
-    assert cpp.weights_bytes == hf.weights_bytes and cpp.kv_cache_bytes == hf.kv_cache_bytes
+    assert cpp16.weights_bytes == hf.weights_bytes and cpp.kv_cache_bytes == hf.kv_cache_bytes
     # llama.cpp: one 512-token micro-batch's f32 logits and hidden row, however long the context.
     assert cpp.activation_bytes == 4 * 512 * (151936 + 4096)
     assert cpp.overhead_bytes == LLAMA_CPP_FIXED
-    assert cpp.total_bytes < hf.total_bytes - 3 * GIB  # whole-prompt buffers are what transformers adds
+    assert cpp16.total_bytes < hf.total_bytes - 3 * GIB  # whole-prompt buffers are what transformers adds
     assert vllm.activation_bytes == (VLLM_BATCHED_TOKENS * (ACT_INTERMEDIATE * 12288 + ACT_HIDDEN * 4096) * 2
                                      + VLLM_MAX_SEQS * 151936 * 4)
     assert vllm.overhead_bytes == VLLM_FIXED
@@ -196,6 +197,8 @@ def test_real_file_size_replaces_bits_per_weight():
     ({"dtype": "bf16", "batch": 10**20}, "batch must be between 1 and 1,024"),
     ({"dtype": "bf16", "context": 99_999_999_999}, f"context must be at most {MAX_CONTEXT:,}"),
     ({"dtype": "bf16", "runtime": "ollama"}, "unknown runtime 'ollama'; valid: transformers, llama.cpp, vllm"),
+    ({"dtype": "q4_k_m", "runtime": "transformers"}, "transformers does not run q4_k_m"),
+    ({"dtype": "int4", "runtime": "llama.cpp"}, "llama.cpp does not run int4"),
 ])
 def test_bad_input_is_a_clear_message(kwargs, message):
     with pytest.raises(BadParameters, match=message.replace("(", r"\(")):

@@ -139,12 +139,24 @@ def precision(name: str) -> Precision:
         raise BadParameters(f"unknown dtype {name!r}; valid: {', '.join(DTYPES)}.") from None
 
 
+def runs_on(runtime: str, dtype: str) -> bool:
+    """llama.cpp runs GGUF files (float ones included); transformers and vLLM the other formats (transformers
+    would dequantize a GGUF file to floats, so a GGUF precision there is not what runs)."""
+    kind = PRECISIONS[dtype].kind
+    if runtime == "llama.cpp":
+        return kind == "gguf" or dtype in ("fp32", "bf16", "fp16")
+    return kind != "gguf"
+
+
 def runtime_name(name: str | None, dtype: str) -> str:
     """The runtime asked for, or the default for the precision: GGUF files run on llama.cpp."""
     if name is None:
         return "llama.cpp" if precision(dtype).kind == "gguf" else "transformers"
     if name.lower() not in RUNTIMES:
         raise BadParameters(f"unknown runtime {name!r}; valid: {', '.join(RUNTIMES)}.")
+    if not runs_on(name.lower(), precision(dtype).name):
+        raise BadParameters(f"{name.lower()} does not run {precision(dtype).name}: GGUF precisions run on "
+                            "llama.cpp, the others on transformers or vllm (llama.cpp also runs fp32/bf16/fp16).")
     return name.lower()
 
 

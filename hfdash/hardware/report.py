@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from hfdash.config import Settings
 from hfdash.errors import BadParameters, HfdashError
 from hfdash.hardware.devices import Device
-from hfdash.hardware.estimate import DTYPES, MemoryEstimate, check_context_range, estimate_memory
+from hfdash.hardware.estimate import DTYPES, MemoryEstimate, check_context_range, estimate_memory, runs_on
 from hfdash.hardware.hubfacts import ModelFacts, model_facts
-from hfdash.hardware.reverse import ContextFit, VllmCapacity, context_table, runs_on, vllm_capacity
+from hfdash.hardware.reverse import ContextFit, VllmCapacity, context_table, vllm_capacity
 from hfdash.hardware.verdict import Verdict, verdict
 
 # Context lengths drawn on the curve: powers of two from 256 up to the model's maximum.

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from hfdash.catalog.records import ModelRecord
 from hfdash.errors import BadParameters
 from hfdash.hardware.devices import Device
-from hfdash.hardware.estimate import DTYPES, MAX_CONTEXT, PRECISIONS, MemoryEstimate, estimate_memory, runtime_name
+from hfdash.hardware.estimate import (DTYPES, MAX_CONTEXT, PRECISIONS, MemoryEstimate, estimate_memory, runs_on,
+                                      runtime_name)
 from hfdash.hardware.verdict import budget_bytes
 
 
@@ -23,14 +24,6 @@ class ContextFit:
     def to_json(self) -> dict:
         return {"dtype": self.dtype, "runtime": self.runtime, "max_context": self.max_context,
                 "kv_known": self.kv_known, "model_limit": self.model_limit}
-
-
-def runs_on(runtime: str, dtype: str) -> bool:
-    """llama.cpp runs GGUF files (float ones included); transformers and vLLM the other formats."""
-    kind = PRECISIONS[dtype].kind
-    if runtime == "llama.cpp":
-        return kind == "gguf" or dtype in ("fp32", "bf16", "fp16")
-    return kind != "gguf"
 
 
 def precisions_for(runtime: str | None) -> list[str]:
