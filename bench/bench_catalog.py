@@ -1,5 +1,7 @@
 """Catalog speed: snapshot load, and filtered + sorted queries over the shipped snapshot and over a
-synthetic 2,000,000-row snapshot (the Hub's scale) made of the real rows repeated under new ids.
+synthetic 2,000,000-row snapshot (the Hub's scale) made of the real rows repeated under new ids; the
+"fits on" filter (a memory estimate per row, vectorised) on both, cold (its columns read from the table
+too) and for a new device/precision on a loaded snapshot.
 
     python -m bench.bench_catalog
 
@@ -45,7 +47,7 @@ def _synthetic(table, rows: int):
 
 def main() -> int:
     from hfdash.catalog import snapshot
-    from hfdash.catalog.records import ModelQuery, Sort
+    from hfdash.catalog.records import FitsOn, ModelQuery, Sort
     from hfdash.config import SHIPPED_SNAPSHOT
 
     queries = {
@@ -68,6 +70,20 @@ def main() -> int:
     for name, query in queries.items():
         rows.append((f"{name}, {big.size:,} rows", *_median_ms(lambda q=query: big.search(q, today=TODAY), 9),
                      150.0))
+
+    fits = ModelQuery(fits=FitsOn(device="rtx-3060", dtype="q4_k_m", context=32768), sort=Sort.DOWNLOADS, limit=20)
+
+    def fits_query(snap, cold: bool):
+        snap._fits.clear()  # the filter's masks are kept per filter; measure computing them
+        if cold:
+            snap._fit_columns = None
+        return snap.search(fits, today=TODAY)
+
+    for snap, target, runs in ((full, 50.0, 31), (big, 1000.0, 5)):
+        for cold in (True, False):
+            label = "cold: columns + masks" if cold else "new filter on a loaded snapshot"
+            rows.append((f"fits on rtx-3060 q4_k_m 32k ({label}), {snap.size:,} rows",
+                         *_median_ms(lambda s=snap, c=cold: fits_query(s, c), runs), target))
 
     width = max(len(r[0]) for r in rows)
     print(f"{'measure (median of runs)':<{width}}  {'wall ms':>8}  {'cpu ms':>8}  {'target':>7}  {'ratio':>6}")

@@ -13,6 +13,13 @@ import pytest
 from hfdash.catalog import snapshot
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "build_snapshot.py"
+HUB_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "hub"
+# Real records and real sourced configs, chosen for the scraper's fillers and derived values they show.
+REAL_RECORDS = ("meta-llama/Llama-3.1-8B-Instruct", "google/gemma-3-27b-it", "google/gemma-3-1b-it",
+                "google/gemma-3-4b-it", "unsloth/gemma-3-4b-it", "gaunernst/gemma-3-12b-it-int4-awq",
+                "openai/gpt-oss-20b", "unsloth/gpt-oss-20b-GGUF", "deepseek-ai/DeepSeek-R1")
+REAL_CONFIGS = ("meta-llama/Llama-3.1-8B-Instruct", "google/gemma-3-27b-it", "google/gemma-3-1b-it",
+                "openai/gpt-oss-20b", "unsloth/gpt-oss-20b-GGUF")
 
 LLMFIT = [
     {"name": "Qwen/Qwen2.5-7B-Instruct", "provider": "qwen", "parameter_count": "7.6B", "parameters_raw": 7615616512,
@@ -59,7 +66,74 @@ def source(tmp_path) -> Path:
     src.mkdir()
     (src / "llmfit-9.9.9-hf_models.json").write_text(json.dumps(LLMFIT))
     (src / "litellm-1.2.3-model_prices.json").write_text(json.dumps(LITELLM))
+    (src / "configs").mkdir()
+    (src / "configs" / "real-configs.jsonl").write_text("")
     return src
+
+
+@pytest.fixture
+def real_source(tmp_path) -> Path:
+    """A source folder holding real llmfit records and real sourced configs, cut to a few repos."""
+    src = tmp_path / "hub"
+    (src / "configs").mkdir(parents=True)
+    records = [r for r in json.loads((HUB_DATA / "llmfit-1.1.17-hf_models.json").read_text())
+               if r["name"] in REAL_RECORDS]
+    (src / "llmfit-1.1.17-hf_models.json").write_text(json.dumps(records))
+    (src / "litellm-1.2.3-model_prices.json").write_text("{}")
+    lines = [line for line in (HUB_DATA / "configs" / "real-configs.jsonl").read_text().splitlines()
+             if json.loads(line)["id"] in REAL_CONFIGS]
+    (src / "configs" / "real-configs.jsonl").write_text("\n".join(lines) + "\n")
+    return src
+
+
+def test_real_configs_replace_fillers_and_defaults_resolve_like_transformers(real_source, tmp_path):
+    out = tmp_path / "s.parquet"
+    done = build(real_source, out)
+    assert done.returncode == 0, done.stderr
+    assert "5 with a sourced config" in done.stdout
+    loaded = snapshot.load(out)
+    llama = loaded.get("meta-llama/Llama-3.1-8B-Instruct").config
+    # The scrape had a filler 4,096 and no layer facts for this gated repo; the sourced config has them.
+    assert (llama.context_length, llama.num_hidden_layers, llama.num_key_value_heads, llama.head_dim) == \
+        (131072, 32, 8, 128)
+    assert llama.facts_source.startswith("mlc-ai/mlc-llm:python/mlc_llm/model/model_preset.py@")
+    # Gemma 3 27B's config omits max_position_embeddings, vocab and the sliding pattern: transformers'
+    # Gemma3TextConfig defaults fill them (5 sliding layers to 1 global).
+    gemma27 = loaded.get("google/gemma-3-27b-it").config
+    assert (gemma27.context_length, gemma27.vocab_size, gemma27.head_dim) == (131072, 262208, 128)
+    assert (gemma27.sliding_window, gemma27.sliding_window_layers, gemma27.num_hidden_layers) == (1024, 52, 62)
+    gemma1 = loaded.get("google/gemma-3-1b-it").config
+    assert (gemma1.head_dim, gemma1.sliding_window_layers) == (256, 22)  # 1152 / 4 would be 288
+    assert loaded.get("openai/gpt-oss-20b").config.sliding_window_layers == 12
+    # Not sourced: the filler context is unknown, never 4,096.
+    gated = loaded.get("google/gemma-3-4b-it").config
+    assert gated.context_length is None and "filler context" in gated.facts_source
+    # 131,072 x RoPE factor 8 is not a context limit.
+    assert loaded.get("unsloth/gemma-3-4b-it").config.context_length is None
+    awq = loaded.get("gaunernst/gemma-3-12b-it-int4-awq").config
+    assert awq.head_dim is None and awq.context_length is None  # 3840 / 16 = 240 and a fallback 8,192
+    assert loaded.get("deepseek-ai/DeepSeek-R1").config.head_dim is None  # MLA: hidden / heads means nothing
+    # One GGUF file's count (1.8B) gives way to the count of the repo whose config it carries.
+    gguf = loaded.get("unsloth/gpt-oss-20b-GGUF")
+    assert gguf.params == loaded.get("openai/gpt-oss-20b").params == 20_914_757_184
+    assert "parameter count of openai/gpt-oss-20b" in gguf.config.facts_source
+    assert build(real_source, tmp_path / "again.parquet").returncode == 0
+    assert (tmp_path / "again.parquet").read_bytes() == out.read_bytes()
+
+
+def test_a_gguf_count_far_below_its_same_shape_sibling_is_unknown(source, tmp_path):
+    shape = {"architecture": "llama", "num_hidden_layers": 32, "hidden_size": 4096, "vocab_size": 128256,
+             "context_length": 131072, "pipeline_tag": "text-generation"}
+    rows = [{"name": "acme/Model-8B", "parameters_raw": 8_030_261_248, **shape},
+            {"name": "acme/Model-8B-GGUF", "parameters_raw": 1_050_673_152, **shape},
+            {"name": "acme/Model-8B-Q8-GGUF", "parameters_raw": 8_030_261_248, **shape}]
+    (source / "llmfit-9.9.9-hf_models.json").write_text(json.dumps(rows))
+    out = tmp_path / "g.parquet"
+    assert build(source, out).returncode == 0
+    loaded = snapshot.load(out)
+    assert loaded.get("acme/Model-8B-GGUF").params is None
+    assert "one GGUF file" in loaded.get("acme/Model-8B-GGUF").config.facts_source
+    assert loaded.get("acme/Model-8B-Q8-GGUF").params == 8_030_261_248
 
 
 def test_build_keeps_hub_facts_joins_offers_and_is_deterministic(source, tmp_path):
@@ -71,7 +145,8 @@ def test_build_keeps_hub_facts_joins_offers_and_is_deterministic(source, tmp_pat
     assert first.read_bytes() == second.read_bytes()
 
     loaded = snapshot.load(first)
-    assert loaded.info.sources == {"llmfit": "9.9.9", "litellm": "1.2.3"}
+    assert loaded.info.sources == {"llmfit": "9.9.9", "litellm": "1.2.3",
+                                   "configs": "configs/real-configs.jsonl (0 repos)"}
     assert loaded.info.date == dt.date(2024, 9, 16)
     qwen, tiny, deepseek = (loaded.get(i) for i in ("Qwen/Qwen2.5-7B-Instruct", "acme/tiny", "deepseek-ai/DeepSeek-V3"))
     assert (qwen.params, qwen.likes, qwen.downloads, qwen.created_at) == (7615616512, 2411, 8347612,

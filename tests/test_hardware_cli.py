@@ -31,13 +31,66 @@ def test_json_contract_with_a_device():
 
 
 def test_json_without_device_has_no_verdict_and_null_kv_when_config_unknown():
-    # google/gemma-2-2b-it is gated on the Hub: the snapshot holds no config for it.
-    done = fit("google/gemma-2-2b-it", "--dtype", "q4_k_m", "--batch", "2", "--kv-dtype", "q8_0", "--json")
+    # google/gemma-3-4b-it is gated on the Hub and no copy of its config is sourced: the snapshot has none.
+    done = fit("google/gemma-3-4b-it", "--dtype", "q4_k_m", "--batch", "2", "--kv-dtype", "q8_0", "--json")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["kv_cache_bytes"] is None and "verdict" not in result
     assert any("KV cache unknown" in note for note in result["notes"])
     assert (result["batch"], result["kv_dtype"], result["source"]) == (2, "q8_0", "snapshot")
+    assert result["runtime"] == "llama.cpp"  # a GGUF precision
+
+
+def test_gated_llama_has_its_real_limit_and_cache_offline():
+    # The scrape had a filler 4,096 context and no layers; the sourced config has 131,072 and the geometry.
+    done = fit("meta-llama/Llama-3.1-8B-Instruct", "--context", "32768", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["kv_cache_bytes"] == 2 * 32 * 8 * 128 * 32768 * 2
+    assert "mlc-ai/mlc-llm" in result["sources"]["kv_cache"]
+
+
+def test_llama_8b_at_128k_is_within_10_percent_of_a_measured_gpu_run():
+    # Measured on a GPU (torch.cuda.max_memory_allocated, transformers generate): 45.6 GiB; the earlier
+    # activation rule gave 55 GiB.
+    done = fit("meta-llama/Llama-3.1-8B-Instruct", "--context", "131072", "--json")
+    assert done.returncode == 0, done.stderr
+    assert 0.9 < json.loads(done.stdout)["total_bytes"] / (45.6 * 2**30) < 1.1
+
+
+def test_runtime_flag_and_the_issue_example_mistral_on_a_3060():
+    # Mistral-7B-Instruct-v0.3 q4_k_m at 32k on llama.cpp: ~4 GiB of weights + 4 GiB of f16 KV + buffers.
+    done = fit("mistralai/Mistral-7B-Instruct-v0.3", "--dtype", "q4_k_m", "--context", "32768",
+               "--device", "rtx-3060", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["runtime"] == "llama.cpp" and result["kv_dtype"] == "fp16"
+    assert 8.0 < result["total_bytes"] / 2**30 < 9.5
+    assert result["verdict"]["status"] == "fits on one"
+    hf = json.loads(fit("mistralai/Mistral-7B-Instruct-v0.3", "--dtype", "int4", "--context", "32768",
+                        "--runtime", "transformers", "--json").stdout)
+    assert hf["runtime"] == "transformers" and hf["total_bytes"] > result["total_bytes"] + 3 * 2**30
+
+
+def test_max_context_table_and_best_precision():
+    done = fit("meta-llama/Llama-3.1-8B-Instruct", "--device", "rtx-3060", "--context", "32768", "--max-context",
+               "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    rows = {row["dtype"]: row for row in result["max_context"]}
+    assert rows["bf16"]["max_context"] is None  # 15 GiB of weights on a 12 GB card
+    assert rows["q4_k_m"]["runtime"] == "llama.cpp" and rows["q4_k_m"]["max_context"] > 32768
+    best = rows[result["best_precision"]]
+    assert best["max_context"] >= 32768
+    text = fit("meta-llama/Llama-3.1-8B-Instruct", "--device", "rtx-3060", "--context", "32768", "--max-context")
+    assert f"best precision at 32,768 tokens: {result['best_precision']}" in text.stdout
+
+
+def test_vllm_answers_with_kv_room_and_sequences():
+    done = fit("Qwen/Qwen3-8B", "--runtime", "vllm", "--context", "32768", "--device", "h100", "--json")
+    assert done.returncode == 0, done.stderr
+    vllm = json.loads(done.stdout)["vllm"]
+    assert vllm["context"] == 32768 and vllm["max_sequences"] >= 10
 
 
 def test_text_output_names_each_term():
@@ -55,7 +108,13 @@ def test_text_output_names_each_term():
     (["Qwen/Qwen3-8B", "--dtype", "int3"], "valid: fp32, bf16, fp16, fp8, int8, int4, q8_0"),
     (["Qwen/Qwen3-8B", "--device", "gtx-9999"], "valid: rtx-3060"),
     (["Qwen/Qwen3-8B", "--kv-dtype", "int2"], "valid: fp32, bf16"),
-    (["Qwen/Qwen3-8B", "--gpus", "0"], "at least 1"),
+    (["Qwen/Qwen3-8B", "--gpus", "0"], "GPU count must be between 1 and 64 (got 0)"),
+    (["Qwen/Qwen3-8B", "--batch", "1e20", "--gpus", "1e14"], "batch must be between 1 and 1,024"),
+    (["Qwen/Qwen3-8B", "--gpus", "1e14"], "GPU count must be between 1 and 64 (got 100,000,000,000,000)"),
+    (["Qwen/Qwen3-8B", "--context", "99999999999"], "context must be at most 16,777,216 tokens"),
+    (["Qwen/Qwen3-8B", "--runtime", "ollama"], "unknown runtime 'ollama'; valid: transformers, llama.cpp, vllm"),
+    (["Qwen/Qwen3-8B", "--device", "0GiB"], "memory size must be between 0 and 4,096 GiB"),
+    (["Qwen/Qwen3-8B", "--max-context"], "--max-context needs a --device"),
 ])
 def test_bad_input_is_one_line_on_stderr_and_exit_2(args, message):
     done = fit(*args, "--source", "snapshot")

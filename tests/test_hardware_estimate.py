@@ -2,10 +2,12 @@
 
 import pytest
 
-from hfdash.catalog.modelconfig import config_from_json
+from hfdash.catalog.modelconfig import config_from_json, resolve_defaults
 from hfdash.catalog.records import ModelConfig, ModelRecord
 from hfdash.errors import BadParameters
-from hfdash.hardware.estimate import GIB, PRECISIONS, RUNTIME_BYTES, estimate_memory
+from hfdash.hardware.estimate import (ACT_HIDDEN, ACT_INTERMEDIATE, GIB, LLAMA_CPP_FIXED, MAX_CONTEXT,
+                                      PRECISIONS, RUNTIME_BYTES, VLLM_BATCHED_TOKENS, VLLM_FIXED, VLLM_MAX_SEQS,
+                                      estimate_memory)
 from tests.support import real_configs as real
 
 
@@ -45,11 +47,50 @@ def test_qwen3_8b_bf16_at_8192_tokens_term_by_term():
     est = estimate_memory(record(real.QWEN3_8B), dtype="bf16", context=8192)
     assert est.kv_cache_bytes == 2 * 36 * 8 * 128 * 8192 * 2
     assert est.weights_bytes == 8_190_735_360 * 2
-    # prefill buffers: per token 8 x hidden + 4 x intermediate in bf16, plus one fp32 logits row
-    assert est.activation_bytes == 8192 * (8 * 4096 + 4 * 12288) * 2 + 151936 * 4
+    # transformers' prefill buffers per token in bf16, plus fp32 logits of the last position
+    assert est.runtime == "transformers"
+    assert est.activation_bytes == 8192 * (ACT_INTERMEDIATE * 12288 + ACT_HIDDEN * 4096) * 2 + 151936 * 4
     assert est.overhead_bytes == RUNTIME_BYTES + round(0.05 * (est.weights_bytes + est.kv_cache_bytes))
     assert est.total_bytes == est.weights_bytes + est.kv_cache_bytes + est.activation_bytes + est.overhead_bytes
     assert est.notes == ()
+
+
+def test_gemma3_config_without_head_dim_resolves_to_transformers_defaults():
+    # The Gemma 3 4B config lists only non-default text_config keys: head_dim, heads and the sliding pattern
+    # come from Gemma3TextConfig, as transformers loads them (hidden / heads would give 2560 / 8 = 320).
+    gemma = config_from_json(resolve_defaults(real.GEMMA3_4B))
+    assert (gemma.head_dim, gemma.num_attention_heads, gemma.num_key_value_heads) == (256, 8, 4)
+    assert (gemma.sliding_window, gemma.sliding_window_layers, gemma.num_hidden_layers) == (1024, 29, 34)
+    assert gemma.context_length == 131072
+    # 5 sliding layers to 1 global: 34 layers -> layers 5, 11, 17, 23, 29 are global.
+    est = estimate_memory(ModelRecord(id="google/gemma-3-4b-it", params=4_300_079_472, config=gemma),
+                          dtype="bf16", context=32768)
+    assert est.kv_cache_bytes == 2 * (5 * 32768 + 29 * 1024) * 4 * 256 * 2
+
+
+def test_each_runtime_counts_its_own_buffers_and_names_its_sources():
+    llama = record(real.QWEN3_8B)
+    hf = estimate_memory(llama, dtype="fp16", context=32768, runtime="transformers")
+    cpp = estimate_memory(llama, dtype="q4_k_m", context=32768)  # GGUF precisions default to llama.cpp
+    cpp16 = estimate_memory(llama, dtype="fp16", context=32768, runtime="llama.cpp")
+    vllm = estimate_memory(llama, dtype="bf16", context=32768, runtime="vllm")
+    assert cpp.runtime == "llama.cpp" and cpp.kv_dtype == "fp16"
+    assert cpp16.weights_bytes == hf.weights_bytes and cpp.kv_cache_bytes == hf.kv_cache_bytes
+    # llama.cpp: one 512-token micro-batch's f32 logits and hidden row, however long the context.
+    assert cpp.activation_bytes == 4 * 512 * (151936 + 4096)
+    assert cpp.overhead_bytes == LLAMA_CPP_FIXED
+    assert cpp16.total_bytes < hf.total_bytes - 3 * GIB  # whole-prompt buffers are what transformers adds
+    assert vllm.activation_bytes == (VLLM_BATCHED_TOKENS * (ACT_INTERMEDIATE * 12288 + ACT_HIDDEN * 4096) * 2
+                                     + VLLM_MAX_SEQS * 151936 * 4)
+    assert vllm.overhead_bytes == VLLM_FIXED
+    for est in (hf, cpp, vllm):
+        sources = est.to_json()["sources"]
+        assert set(sources) == {"weights", "kv_cache", "activations", "overhead"} and all(sources.values())
+        assert est.to_json()["runtime"] == est.runtime
+    assert "bench/bench_fit_accuracy.py" in hf.to_json()["sources"]["activations"]
+    assert "258.50 MiB" in cpp.to_json()["sources"]["activations"]
+    # A short prompt is one short micro-batch.
+    assert estimate_memory(llama, dtype="q4_k_m", context=100).activation_bytes == 4 * 100 * (151936 + 4096)
 
 
 def test_batch_and_kv_dtype_scale_the_cache():
@@ -85,8 +126,12 @@ def test_sliding_window_layers_hold_only_the_window():
 
 def test_mla_caches_the_latent_not_full_heads():
     deepseek = record(real.DEEPSEEK_V3, params=684_531_386_000)
-    est = estimate_memory(deepseek, dtype="fp8", context=32768)
+    est = estimate_memory(deepseek, dtype="fp8", context=32768, runtime="vllm")
     assert est.kv_cache_bytes == 61 * 32768 * (512 + 64) * 2
+    assert estimate_memory(deepseek, dtype="q4_k_m", context=32768).kv_cache_bytes == est.kv_cache_bytes
+    # transformers caches every head's decompressed key (128 nope + 64 rope) and value (128): ~71x more.
+    full = estimate_memory(deepseek, dtype="fp8", context=32768, runtime="transformers")
+    assert full.kv_cache_bytes == 61 * 32768 * 128 * (128 + 64 + 128) * 2
     # Without the latent sizes (the snapshot lacks them) the cache is unknown, not 128 full heads.
     bare = ModelRecord(id="deepseek-ai/DeepSeek-V3", params=684_531_386_000,
                        config=ModelConfig(architecture="deepseek_v3", num_hidden_layers=61, num_key_value_heads=128,
@@ -148,7 +193,12 @@ def test_real_file_size_replaces_bits_per_weight():
     ({"dtype": "bf16", "context": -5}, "context must be a positive number"),
     ({"dtype": "bf16", "context": 40961}, "beyond org/model's maximum of 40,960"),
     ({"dtype": "bf16", "kv_dtype": "int2"}, "unknown KV-cache dtype 'int2'; valid: fp32"),
-    ({"dtype": "bf16", "batch": 0}, "batch must be at least 1"),
+    ({"dtype": "bf16", "batch": 0}, "batch must be between 1 and 1,024"),
+    ({"dtype": "bf16", "batch": 10**20}, "batch must be between 1 and 1,024"),
+    ({"dtype": "bf16", "context": 99_999_999_999}, f"context must be at most {MAX_CONTEXT:,}"),
+    ({"dtype": "bf16", "runtime": "ollama"}, "unknown runtime 'ollama'; valid: transformers, llama.cpp, vllm"),
+    ({"dtype": "q4_k_m", "runtime": "transformers"}, "transformers does not run q4_k_m"),
+    ({"dtype": "int4", "runtime": "llama.cpp"}, "llama.cpp does not run int4"),
 ])
 def test_bad_input_is_a_clear_message(kwargs, message):
     with pytest.raises(BadParameters, match=message.replace("(", r"\(")):

@@ -30,7 +30,8 @@ def charts(at: AppTest) -> list[dict]:
 
 
 def test_models_from_the_link_give_both_charts_and_a_verdict_per_device(offline):
-    at = open_page(models=f"{SMOL},Qwen/Qwen3-8B", context="8192", devices="rtx-4090,h100", gpus="2", mem="12")
+    at = open_page(models=f"{SMOL},Qwen/Qwen3-8B", context="8192", devices="rtx-4090,h100,rtx-3060",
+                   gpus="rtx-4090:1,h100:1,rtx-3060:2", mem="12")
     assert not at.exception and "Hardware fit" in at.title[0].value
     bars, curve = charts(at)
     models, precisions = bars["data"][0]["x"]
@@ -38,17 +39,88 @@ def test_models_from_the_link_give_both_charts_and_a_verdict_per_device(offline)
     assert [trace["name"] for trace in bars["data"]] == ["Weights", "KV cache", "Activations", "Overhead"]
     assert "bytes" in bars["data"][1]["customdata"][0][0]  # hover carries exact figures
     assert "H100" in json.dumps(bars["layout"]["annotations"])  # a line per chosen device
+    assert "RTX 3060 12 GB x 2" in json.dumps(bars["layout"]["annotations"])  # its own GPU count
     assert curve["layout"]["xaxis"]["type"] == "log"
     assert max(curve["data"][1]["x"]) == 40960  # up to Qwen3-8B's maximum context
     table = at.dataframe[0].value
-    assert list(table["model"]) == [SMOL] * 3 + ["Qwen/Qwen3-8B"] * 3
-    assert list(table["device"])[:3] == ["NVIDIA GeForce RTX 4090 24 GB", "NVIDIA H100 80 GB (SXM)", "Custom 12 GiB"]
-    # Qwen3-8B at bf16 with 8,192 tokens needs ~18.5 GiB: two 12 GiB cards, one of the others.
-    assert list(table["verdict"]) == ["fits on one"] * 5 + ["fits across 2"]
+    assert list(table["model"]) == [SMOL] * 4 + ["Qwen/Qwen3-8B"] * 4
+    assert list(table["device"])[:4] == ["NVIDIA GeForce RTX 4090 24 GB", "NVIDIA H100 80 GB (SXM)",
+                                         "NVIDIA GeForce RTX 3060 12 GB", "Custom 12 GiB"]
+    assert list(table["GPUs"])[4:] == [1, 1, 2, 1]
+    # Qwen3-8B at bf16 with 8,192 tokens needs ~18 GiB: two 12 GB cards, one of the big ones, not one 12 GiB.
+    assert list(table["verdict"]) == ["fits on one"] * 6 + ["fits across 2", "does not fit"]
     speeds = list(table["decode speed (upper bound)"])
-    assert "estimate" in speeds[0] and speeds[2] == "unknown (bandwidth not known)"  # custom size: no bandwidth
-    assert at.query_params["context"] == "8192" and at.query_params["devices"] == "rtx-4090,h100"
-    assert at.query_params["mem"] == "12"
+    assert "estimate" in speeds[0] and speeds[3] == "unknown (bandwidth not known)"  # custom size: no bandwidth
+    assert "layer split" in speeds[6]  # transformers across two 3060s: one device's bandwidth
+    assert set(table["runtime"]) == {"transformers"}
+    assert at.query_params["context"] == "8192" and at.query_params["devices"] == "rtx-4090,h100,rtx-3060"
+    assert at.query_params["mem"] == "12" and at.query_params["gpus"] == "rtx-4090:1,h100:1,rtx-3060:2"
+    contexts = at.dataframe[1].value  # largest context per precision, per model and device
+    row = contexts[(contexts["model"] == "Qwen/Qwen3-8B") & (contexts["device"] == "NVIDIA GeForce RTX 3060 12 GB")]
+    assert row["fp32"].iloc[0] == "does not fit" and "(model max)" in row["q4_k_m"].iloc[0]
+    assert row["best at 8,192"].iloc[0] != "none fits"
+
+
+def test_a_model_below_the_chosen_context_stays_capped_with_a_note(offline):
+    at = open_page(models=f"{SMOL},Qwen/Qwen3-8B", context="20000", devices="rtx-4090")
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert list(table["model"]) == [SMOL, "Qwen/Qwen3-8B"]
+    assert list(table["context"]) == [8192, 20000]
+    assert any("maximum context is 8,192 tokens: figured at 8,192, not 20,000" in c.value for c in at.caption)
+
+
+def test_runtime_choice_changes_the_answer(offline):
+    at = open_page(models="Qwen/Qwen3-8B", context="32768", devices="h100", runtime="vllm")
+    table = at.dataframe[0].value
+    assert list(table["runtime"]) == ["vllm"] and int(table["vLLM sequences at once"][0].replace(",", "")) >= 10
+    bars = charts(at)[0]
+    assert "q4_k_m" not in bars["data"][0]["x"][1]  # vLLM runs no GGUF precisions here
+    at = open_page(models="Qwen/Qwen3-8B", context="32768", devices="rtx-3060", dtype="q4_k_m")
+    assert list(at.dataframe[0].value["runtime"]) == ["llama.cpp"]  # auto: GGUF runs on llama.cpp
+    assert any("258.50 MiB" in c.value for c in at.caption)  # the runtime's sources are named
+
+
+@pytest.mark.parametrize("params,field,message", [
+    ({"context": "99999999999"}, "Context length", "outside 1-16,777,216; using 4,096"),
+    ({"batch": "5000"}, "Batch", "outside 1-1,024; using 1"),
+    ({"gpus": "100"}, "GPU count", "outside 1-64; using 1"),
+    ({"mem": "99999"}, "Custom device memory", "outside 0-4,096; using 0"),
+])
+def test_absurd_link_figures_are_named_at_their_field(offline, params, field, message):
+    at = open_page(models=SMOL, devices="rtx-4090", **params)
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    assert any(field in w and message in w for w in warnings), warnings
+    assert len(charts(at)) == 2  # the page still answers, with the default
+
+
+def test_model_facts_are_read_once_per_session(offline, monkeypatch):
+    from hfdash.hardware import hubfacts
+
+    calls = []
+    real = hubfacts.model_facts
+
+    def counted(model_id, **kwargs):  # the real function, counted
+        calls.append(model_id)
+        return real(model_id, **kwargs)
+
+    monkeypatch.setattr(hubfacts, "model_facts", counted)
+    at = open_page(models=f"{SMOL},Qwen/Qwen3-8B", devices="rtx-4090")
+    assert sorted(calls) == sorted([SMOL, "Qwen/Qwen3-8B"])
+    at.number_input(key="fit_context").set_value(2048).run()
+    at.selectbox(key="fit_dtype").set_value("int4").run()
+    at.multiselect(key="fit_devices").set_value(["h100"]).run()
+    assert len(calls) == 2 and not at.exception
+
+
+def test_too_many_models_are_capped_with_a_message(offline):
+    many = ",".join([SMOL, "Qwen/Qwen3-8B", "Qwen/Qwen3-4B", "Qwen/Qwen3-1.7B", "Qwen/Qwen3-0.6B",
+                     "Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-3B-Instruct", "Qwen/Qwen2.5-1.5B-Instruct",
+                     "Qwen/Qwen2.5-0.5B-Instruct", "meta-llama/Llama-3.1-8B-Instruct"])
+    at = open_page(models=many, devices="rtx-4090")
+    assert any("10 models asked for: showing the first 8" in w.value for w in at.warning)
+    assert len(set(at.dataframe[0].value["model"])) == 8
 
 
 def test_changing_a_widget_updates_the_url(offline):
@@ -71,16 +143,17 @@ def test_bad_inputs_are_clear_messages_and_good_models_still_show(offline):
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
     assert "nobody/no-such-model" in errors and "not in the snapshot" in errors
-    assert "context 20,000 is beyond HuggingFaceTB/SmolLM2-135M-Instruct's maximum of 8,192 tokens" in errors
     warnings = " ".join(w.value for w in at.warning)
     assert "dtype=int3" in warnings and "valid: fp32" in warnings
-    assert "gtx-9999" in warnings and "batch=zero" in warnings
+    assert "gtx-9999" in warnings and "Batch `zero` in the link is not a whole number" in warnings
     assert len(charts(at)) == 2  # Qwen3-8B (max 40,960) still has its charts
 
 
 def test_unknown_config_is_said_on_the_page(offline):
-    at = open_page(models="google/gemma-2-2b-it")
+    at = open_page(models="google/gemma-3-4b-it")
     assert any("KV cache unknown" in c.value for c in at.caption)
+    assert any("config source: the Hub config as scraped by llmfit (dropped: filler context)" in c.value
+               for c in at.caption)
 
 
 @pytest.mark.browser
@@ -92,4 +165,5 @@ def test_page_opened_directly_on_a_fresh_server_draws_both_charts(app_server, pa
     assert page.locator(".js-plotly-plot").count() == 2
     body = page.inner_text("body")
     assert "Hardware fit" in body and "Decode speed is an upper bound" in body and "Traceback" not in body
-    assert page.locator('[data-testid="stDataFrame"]').count() == 1  # the verdict table
+    assert page.locator('[data-testid="stDataFrame"]').count() == 2  # verdicts, largest context per precision
+    assert "Largest context per precision" in body

@@ -14,10 +14,10 @@ from hfdash.hardware.estimate import MemoryEstimate
 from tests.support import real_configs as real
 
 
-def sized(total_bytes: int, bytes_per_token: int = 10**9) -> MemoryEstimate:
+def sized(total_bytes: int, bytes_per_token: int = 10**9, runtime: str = "transformers") -> MemoryEstimate:
     return MemoryEstimate(model_id="m", dtype="bf16", context=1, batch=1, kv_dtype="bf16", params=1,
                           weights_bytes=total_bytes, kv_cache_bytes=0, activation_bytes=0, overhead_bytes=0,
-                          total_bytes=total_bytes, bytes_per_token=bytes_per_token)
+                          total_bytes=total_bytes, bytes_per_token=bytes_per_token, runtime=runtime)
 
 
 @pytest.mark.parametrize("share,status,band", [
@@ -34,8 +34,23 @@ def test_fits_across_n_gpus_uses_the_fewest_that_fit():
     h100 = find_device("h100")
     result = verdict(sized(int(2.5 * h100.usable_bytes)), h100, gpus=8)
     assert (result.status, result.used_devices, result.band) == ("fits across 3", 3, "comfortable")
-    assert result.tokens_per_s == pytest.approx(3 * 3350e9 / 10**9)  # bandwidth of the 3 used, tensor-parallel
-    assert verdict(sized(9 * h100.usable_bytes), h100, gpus=8).status == "does not fit"
+    # transformers splits by layer: one device reads at a time, so the bound is one H100's.
+    assert result.tokens_per_s == pytest.approx(3350e9 / 10**9) and result.split == "layer"
+    assert "layer split" in result.speed_label
+    # vLLM splits tensor-parallel: the 3 used devices read at once (and it may fill 90% of each).
+    parallel = verdict(sized(int(2.5 * h100.usable_bytes), runtime="vllm"), h100, gpus=8)
+    assert parallel.tokens_per_s == pytest.approx(3 * 3350e9 / 10**9)
+    assert "tensor-parallel across 3" in parallel.speed_label
+    too_big = verdict(sized(9 * h100.usable_bytes), h100, gpus=8)
+    # Shown even when it does not fit, and marked so.
+    assert too_big.status == "does not fit" and too_big.tokens_per_s == pytest.approx(3350)
+    assert "if it fitted" in too_big.speed_label
+
+
+@pytest.mark.parametrize("gpus", [0, 65, 10**14])
+def test_gpu_count_outside_1_to_64_is_refused(gpus):
+    with pytest.raises(BadParameters, match="GPU count must be between 1 and 64"):
+        verdict(sized(GIB), find_device("h100"), gpus=gpus)
 
 
 def test_cpu_ram_only_when_gpus_are_too_small_but_ram_holds_it():
@@ -107,3 +122,12 @@ def test_guard_passes_a_small_model_and_stops_a_huge_one_with_numbers_and_a_sugg
     assert "hosted backend" in caught.value.user_message()
     with pytest.raises(BadParameters, match="valid: cpu, cuda"):
         check_fits_locally(smol, dtype="bf16", context=1024, device="tpu")
+
+
+def test_a_device_whose_memory_is_unknown_gets_no_verdict():
+    from hfdash.hardware.devices import Device
+
+    unknown = Device(id="this-machine", name="This machine (CPU RAM)", kind="cpu", memory_bytes=0,
+                     bandwidth_bytes_s=None, source="/proc/meminfo")
+    with pytest.raises(BadParameters, match="This machine \\(CPU RAM\\): its memory size is unknown"):
+        verdict(sized(GIB), unknown)

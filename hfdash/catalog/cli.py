@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from hfdash.catalog.records import MAX_LIMIT, ModelQuery, SearchResult, Sort, check_bound
+from hfdash.catalog.records import MAX_LIMIT, FitsOn, ModelQuery, SearchResult, Sort, check_bound
 from hfdash.config import CATALOG_SOURCES
 from hfdash.units import human_count, parse_count
 
@@ -39,6 +39,14 @@ def register(subparsers) -> None:
     search.add_argument("--updated-within", metavar="DAYS", type=_bounded(_whole, "updated_within_days"),
                         help="updated in the last DAYS days")
     search.add_argument("--gated", choices=("yes", "no"), help="only gated models, or only open ones")
+    search.add_argument("--fits", metavar="DEVICE",
+                        help="only models whose estimated memory fits this device (id, this-machine or 48GiB); "
+                             "models whose fit is unknown are counted as left out")
+    search.add_argument("--fit-dtype", metavar="D", default="bf16", help="precision for --fits (default bf16)")
+    search.add_argument("--fit-context", metavar="N", type=_positive, default=4096,
+                        help="context for --fits (default 4096)")
+    search.add_argument("--fit-runtime", metavar="R", default=None,
+                        help="transformers|llama.cpp|vllm for --fits (default: llama.cpp for GGUF precisions)")
     search.add_argument("--sort", choices=[s.value for s in Sort], default=Sort.DOWNLOADS.value,
                         help="descending; ties by id; unknown values last (default: downloads)")
     search.add_argument("--limit", metavar="N", type=_bounded(_whole, "limit"), default=20,
@@ -72,6 +80,8 @@ def run_search(args) -> int:
         min_downloads=args.min_downloads, created_after=args.created_after,
         created_within_days=args.created_within, updated_after=args.updated_after,
         updated_within_days=args.updated_within, gated=None if args.gated is None else args.gated == "yes",
+        fits=FitsOn(device=args.fits, dtype=args.fit_dtype, context=args.fit_context, runtime=args.fit_runtime)
+        if args.fits else None,
         sort=Sort(args.sort), limit=args.limit)
     result = service.search(query, source=args.source or settings.catalog_source, token=ambient_token(),
                             settings=settings)

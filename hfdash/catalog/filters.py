@@ -26,6 +26,7 @@ FIELD_LABELS = {
     "trending": "trending score",
     "gated": "gated flag",
     "providers": "inference providers",
+    "config": "memory fit (config facts)",
 }
 
 # Where a source lacks a sort's field, the nearest sort it can serve (and it says so).
@@ -36,7 +37,7 @@ SORT_FALLBACK = {Sort.TRENDING: Sort.DOWNLOADS, Sort.UPDATED: Sort.CREATED,
 @dataclass(frozen=True)
 class Condition:
     field: str  # a ModelRecord field
-    op: str  # contains_ci | eq | ge | le | any | has
+    op: str  # contains_ci | eq | ge | le | any | has | fits (field "config": what a fit is computed from)
     value: Any = None
 
 
@@ -66,6 +67,8 @@ def conditions(query: ModelQuery, today: dt.date) -> list[Condition]:
         found.append(Condition("last_modified", "ge", updated))
     if query.gated is not None:
         found.append(Condition("gated", "eq", query.gated))
+    if query.fits is not None:
+        found.append(Condition("config", "fits", query.fits))
     return _merge_bounds(found)
 
 
@@ -84,6 +87,10 @@ def _merge_bounds(found: list[Condition]) -> list[Condition]:
 
 
 def matches(record: ModelRecord, cond: Condition) -> bool:
+    if cond.op == "fits":
+        from hfdash.hardware.fitsfilter import record_fits
+
+        return record_fits(record, cond.value) is True
     value = getattr(record, cond.field)
     if value is None:
         return False

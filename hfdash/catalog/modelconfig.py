@@ -21,6 +21,30 @@ _EXPERT_KEYS = ("num_local_experts", "num_experts", "n_routed_experts", "moe_num
 _ACTIVE_EXPERT_KEYS = ("num_experts_per_tok", "moe_topk", "num_selected_experts", "top_k_experts")
 
 
+def resolve_defaults(config: dict) -> dict:
+    """config.json as transformers loads it: keys it omits take the defaults of transformers' config class
+    for its `model_type` (nested `text_config` included), e.g. Gemma 3's head_dim 256 and 5:1 sliding
+    pattern. A model_type transformers does not know is returned as it is. Imports transformers (slow):
+    call it at build time or once per fetched config, never at import time."""
+    model_type = config.get("model_type")
+    if not isinstance(model_type, str):
+        return config
+    from transformers import CONFIG_MAPPING
+    from transformers.utils import logging
+
+    if model_type not in CONFIG_MAPPING:
+        return config
+    verbosity = logging.get_verbosity()
+    logging.set_verbosity_error()  # RoPE validation warnings about the source's own values
+    try:
+        resolved = CONFIG_MAPPING[model_type](**{k: v for k, v in config.items() if k != "model_type"}).to_dict()
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return config  # a config its own class rejects is read as stated
+    finally:
+        logging.set_verbosity(verbosity)
+    return {**resolved, "architectures": config.get("architectures") or resolved.get("architectures")}
+
+
 def _first_int(config: dict, keys: tuple[str, ...]) -> int | None:
     for key in keys:
         value = config.get(key)
@@ -83,7 +107,7 @@ def _quantization(config: dict) -> tuple[str | None, int | None]:
     return None, None
 
 
-def config_from_json(config: dict) -> ModelConfig:
+def config_from_json(config: dict, *, source: str | None = None) -> ModelConfig:
     """ModelConfig from config.json; every field the config does not state stays None."""
     text = _text_part(config)
     layers = _first_int(text, _LAYER_KEYS)
@@ -117,8 +141,11 @@ def config_from_json(config: dict) -> ModelConfig:
         active_experts=_first_int(text, _ACTIVE_EXPERT_KEYS) if experts else None,
         kv_lora_rank=_first_int(text, ("kv_lora_rank",)),
         qk_rope_head_dim=_first_int(text, ("qk_rope_head_dim",)),
+        qk_nope_head_dim=_first_int(text, ("qk_nope_head_dim",)),
+        v_head_dim=_first_int(text, ("v_head_dim",)),
         intermediate_size=_first_int(text, _INTERMEDIATE_KEYS),
         tie_word_embeddings=tie if isinstance(tie, bool) else None,
         quant_method=method,
         quant_bits=bits,
+        facts_source=source,
     )

@@ -75,12 +75,17 @@ class ModelConfig:
     # Multi-head latent attention (DeepSeek-style): the KV cache holds the latent, not full heads.
     kv_lora_rank: int | None = None
     qk_rope_head_dim: int | None = None
+    # What transformers caches instead (every head's decompressed key and value).
+    qk_nope_head_dim: int | None = None
+    v_head_dim: int | None = None
     # For the memory estimate: MLP width (activations), whether lm_head shares the embedding, and
     # the checkpoint's own quantization (e.g. "gptq", 4) so packed weights are read right.
     intermediate_size: int | None = None
     tie_word_embeddings: bool | None = None
     quant_method: str | None = None
     quant_bits: int | None = None
+    # Where these facts come from, e.g. "config.json on the Hub" or a cited copy of it.
+    facts_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,17 @@ class ModelRecord:
 
 
 @dataclass(frozen=True)
+class FitsOn:
+    """The "fits on" filter: models whose estimated memory fits one `device` at this precision, context
+    and runtime (None: the precision's default runtime). Checked by hfdash.hardware.fitsfilter."""
+
+    device: str
+    dtype: str = "bf16"
+    context: int = 4096
+    runtime: str | None = None
+
+
+@dataclass(frozen=True)
 class ModelQuery:
     """One search over either source. Bounds are inclusive; None = no filter on that field."""
 
@@ -159,6 +175,7 @@ class ModelQuery:
     updated_after: dt.date | None = None
     updated_within_days: int | None = None
     gated: bool | None = None
+    fits: FitsOn | None = None
     sort: Sort = Sort.DOWNLOADS
     limit: int = 20
 
@@ -174,6 +191,10 @@ class ModelQuery:
         if self.min_params is not None and self.max_params is not None and self.min_params > self.max_params:
             raise BadParameters(
                 f"min parameters ({self.min_params:,}) is larger than max parameters ({self.max_params:,}).")
+        if self.fits is not None:
+            from hfdash.hardware.fitsfilter import check
+
+            check(self.fits)
         return self
 
     def created_since(self, today: dt.date) -> dt.date | None:

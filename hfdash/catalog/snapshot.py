@@ -148,6 +148,8 @@ class Snapshot:
         self.categories = {name: _codes(table[name]) for name in ("task", "library", "gated")}
         self.providers_known, self.provider_names, self.provider_rows = _provider_index(table["providers"])
         # A column that is null everywhere is a fact this snapshot lacks, not 'unknown for some models'.
+        self._fits: dict = {}  # FitsOn -> (fits, known) masks, computed on first use
+        self._fit_columns: tuple[dict, np.ndarray] | None = None
         self.lacks = {name for name in ("task", "library", "gated", "params", "likes", "downloads", "trending",
                                         "created_at", "last_modified", "providers")
                       if table[name].null_count == self.size}
@@ -164,7 +166,7 @@ class Snapshot:
         selected = failures == 0
         failed_once = failures == 1
         excluded = {c.field: n for c in conditions
-                    if (n := int(np.count_nonzero(failed_once & ~self._known(c.field))))}
+                    if (n := int(np.count_nonzero(failed_once & ~self._known(c.field, c))))}
         sort, sort_notice = self._servable_sort(query.sort)
         notices += [sort_notice] if sort_notice else []
         rows = self._top(selected, SORT_FIELD[sort], query.limit)
@@ -187,9 +189,24 @@ class Snapshot:
 
     # -- vectorised semantics of filters.Condition
 
-    def _known(self, name: str) -> np.ndarray:
+    def _fit(self, spec) -> tuple[np.ndarray, np.ndarray]:
+        """(fits, known) for a "fits on" filter, vectorised over every row."""
+        from hfdash.hardware import fitsfilter
+        from hfdash.hardware.estimate import MLA_ARCHITECTURES
+
+        if spec not in self._fits:
+            if self._fit_columns is None:
+                mla = pc.is_in(self.table["architecture"], value_set=pa.array(MLA_ARCHITECTURES))
+                self._fit_columns = ({name: _as_float(self.table[name]) for name in fitsfilter.COLUMNS},
+                                     _numpy(mla.combine_chunks()))
+            self._fits[spec] = fitsfilter.fits_mask(*self._fit_columns, spec)
+        return self._fits[spec]
+
+    def _known(self, name: str, cond: filters.Condition | None = None) -> np.ndarray:
         if name == "id":
             return np.ones(self.size, dtype=bool)
+        if name == "config":
+            return self._fit(cond.value)[1]
         if name == "providers":
             return self.providers_known
         if name in self.categories:
@@ -214,6 +231,8 @@ class Snapshot:
                 return np.zeros(self.size, dtype=bool)
         if cond.op == "any":
             return self.provider_rows[-1] if self.provider_names else np.zeros(self.size, dtype=bool)
+        if cond.op == "fits":
+            return self._fit(cond.value)[0]
         if cond.op == "has":
             return (self.provider_rows[self.provider_names.index(cond.value)] if cond.value in self.provider_names
                     else np.zeros(self.size, dtype=bool))

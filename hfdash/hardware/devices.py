@@ -14,6 +14,8 @@ from hfdash.hardware.estimate import GIB
 DEVICES_PATH = Path(__file__).resolve().parent.parent / "data" / "devices.json"
 THIS_MACHINE = "this-machine"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(gib|gb|g)\s*$", re.IGNORECASE)
+MAX_MEMORY_GIB = 4096  # a custom device above this is a typo; the same limit on the page and in the CLI
+_MEMORY_WORD = re.compile(r"^\d+gb$")
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,8 @@ def shipped_devices() -> tuple[Device, ...]:
 
 
 def custom_device(memory_gib: float, *, name: str | None = None) -> Device:
-    if memory_gib <= 0:
-        raise BadParameters(f"memory size must be positive (got {memory_gib} GiB).")
+    if not 0 < memory_gib <= MAX_MEMORY_GIB:
+        raise BadParameters(f"memory size must be between 0 and {MAX_MEMORY_GIB:,} GiB (got {memory_gib:g} GiB).")
     return Device(id=f"{memory_gib:g}gib", name=name or f"Custom {memory_gib:g} GiB", kind="gpu",
                   memory_bytes=int(memory_gib * GIB), bandwidth_bytes_s=None, source="entered by the user")
 
@@ -65,3 +67,15 @@ def find_device(name: str) -> Device:
     if size:
         return custom_device(float(size.group(1)))
     raise BadParameters(f"unknown device {name!r}; valid: {', '.join(device_ids())}, or a size such as 48GiB.")
+
+
+def table_match(gpu_name: str, memory_bytes: int) -> Device | None:
+    """The shipped device a detected GPU is (e.g. torch's "NVIDIA A100-SXM4-40GB"): every word of its id
+    (memory words aside) in the name, memory within 15%; the most specific such id wins."""
+    words = set(re.split(r"[\s\-_]+", gpu_name.lower()))
+    found = []
+    for device in shipped_devices():
+        needed = [w for w in device.id.split("-") if not _MEMORY_WORD.match(w)]
+        if all(w in words for w in needed) and abs(memory_bytes / device.memory_bytes - 1) <= 0.15:
+            found.append((len(needed), device))
+    return max(found, key=lambda item: item[0])[1] if found else None

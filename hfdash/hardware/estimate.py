@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from hfdash.catalog.records import ModelRecord
 from hfdash.errors import BadParameters
 
@@ -55,12 +57,45 @@ DTYPES = tuple(PRECISIONS)
 KV_BITS = {"fp32": 32, "bf16": 16, "fp16": 16, "fp8": 8, "int8": 8, "q8_0": 8.5, "q4_0": 4.5}
 KV_DTYPES = tuple(KV_BITS)
 
-# Runtime overhead: the framework and CUDA context (~0.5 GiB resident outside the tensor allocator)
-# plus 5% of the tensors for allocator fragmentation. A rule of thumb, labelled as such.
-RUNTIME_BYTES = GIB // 2
-FRAGMENTATION = 0.05
-# Architectures with multi-head latent attention: full-head figures would overstate their cache ~50x.
+# Upper bounds on what anyone can ask for, the same on the page and in the CLI: beyond them a figure is a
+# typo, not a workload (the longest real context in the snapshot is Llama 4 Scout's 10,485,760 tokens).
+MAX_CONTEXT = 2**24
+MAX_BATCH = 1024
+
+RUNTIMES = ("transformers", "llama.cpp", "vllm")
+# Multi-head latent attention: full-head figures would overstate their cache ~50x.
 MLA_ARCHITECTURES = ("deepseek_v2", "deepseek_v3", "kimi_k2")
+
+# transformers: what stays resident beside the tensors (interpreter, torch, transformers and the model's
+# code: 347-387 MiB measured on CPU by bench/bench_fit_accuracy.py; a CUDA context is of the same order)
+# plus 5% of the tensors for allocator fragmentation.
+RUNTIME_BYTES = 384 * 1024**2
+FRAGMENTATION = 0.05
+# transformers' prefill working buffers per prompt token, in the compute dtype: ACT_INTERMEDIATE x the
+# MLP width (gate, up, the activation and their product) + ACT_HIDDEN x hidden (residual, normed input);
+# generate() keeps fp32 logits for the last position only. Fitted to the growth of the prefill's transient
+# with the prompt that bench/bench_fit_accuracy.py measured at 512-4,096 tokens (README, "Accuracy,
+# measured"): 4.7 x intermediate per token for Qwen3-8B on CPU; it also puts the issue's measured GPU run
+# (Llama-3.1-8B bf16 at 128k: 45.6 GiB) within 8%.
+ACT_INTERMEDIATE = 4
+ACT_HIDDEN = 2
+TRANSFORMERS_ACT_SOURCE = ("transformers prefill buffers: 4 x intermediate + 2 x hidden per token, fitted in "
+                           "bench/bench_fit_accuracy.py")
+
+# llama.cpp reserves its compute buffer for one micro-batch of n_ubatch tokens (llama-context graph_reserve);
+# with flash attention (the default `-fa auto` where the backend has it) the largest live tensors are the f32
+# logits and one hidden row per token: 4 x n_ubatch x (n_vocab + n_embd), which is the 258.50 MiB llama.cpp
+# logs for Llama-3-8B (128,256 + 4,096) x 512 x 4. Plus the CUDA context and host buffers (rule of thumb).
+LLAMA_CPP_UBATCH = 512
+LLAMA_CPP_FIXED = 300 * 1024**2
+LLAMA_CPP_KV = "fp16"  # --cache-type-k/v default
+# vLLM: the share of GPU memory it takes (gpu_memory_utilization), the prefill chunk its memory profile runs
+# (max_num_batched_tokens, the `vllm serve` default on large GPUs) and its sampler's logits for max_num_seqs,
+# plus CUDA graphs and non-torch memory (rule of thumb). What is left after weights and that profile is KV cache.
+VLLM_UTILIZATION = 0.9
+VLLM_BATCHED_TOKENS = 8192
+VLLM_MAX_SEQS = 256
+VLLM_FIXED = GIB
 # Packed-integer checkpoints (GPTQ, AWQ, MLX) store 8 four-bit weights in each I32/U32 element.
 PACKED_DTYPES = ("I32", "U32")
 _PACKED_NAME = re.compile(r"gptq|awq|mlx|[-_](?:int4|4bit|4-bit)\b", re.IGNORECASE)
@@ -82,15 +117,18 @@ class MemoryEstimate:
     # Bytes one decoded token reads: active weights (MoE: routed experts only) + the whole KV cache.
     bytes_per_token: int
     notes: tuple[str, ...] = field(default_factory=tuple)
+    runtime: str = "transformers"
+    sources: tuple[tuple[str, str], ...] = ()  # (term, where its figure comes from)
 
     def to_json(self) -> dict:
         """The `fit --json` object (a contract: these keys stay)."""
         return {
             "model": self.model_id, "dtype": self.dtype, "context": self.context, "batch": self.batch,
-            "kv_dtype": self.kv_dtype, "params": self.params, "weights_bytes": self.weights_bytes,
-            "kv_cache_bytes": self.kv_cache_bytes, "activation_bytes": self.activation_bytes,
-            "overhead_bytes": self.overhead_bytes, "total_bytes": self.total_bytes,
-            "bytes_per_token": self.bytes_per_token, "notes": list(self.notes),
+            "kv_dtype": self.kv_dtype, "runtime": self.runtime, "params": self.params,
+            "weights_bytes": self.weights_bytes, "kv_cache_bytes": self.kv_cache_bytes,
+            "activation_bytes": self.activation_bytes, "overhead_bytes": self.overhead_bytes,
+            "total_bytes": self.total_bytes, "bytes_per_token": self.bytes_per_token,
+            "sources": dict(self.sources), "notes": list(self.notes),
         }
 
 
@@ -101,8 +139,32 @@ def precision(name: str) -> Precision:
         raise BadParameters(f"unknown dtype {name!r}; valid: {', '.join(DTYPES)}.") from None
 
 
-def default_kv_dtype(dtype: str) -> str:
-    """The cache dtype runtimes use by default: the compute dtype (fp32 stays fp32), else fp16."""
+def runs_on(runtime: str, dtype: str) -> bool:
+    """llama.cpp runs GGUF files (float ones included); transformers and vLLM the other formats (transformers
+    would dequantize a GGUF file to floats, so a GGUF precision there is not what runs)."""
+    kind = PRECISIONS[dtype].kind
+    if runtime == "llama.cpp":
+        return kind == "gguf" or dtype in ("fp32", "bf16", "fp16")
+    return kind != "gguf"
+
+
+def runtime_name(name: str | None, dtype: str) -> str:
+    """The runtime asked for, or the default for the precision: GGUF files run on llama.cpp."""
+    if name is None:
+        return "llama.cpp" if precision(dtype).kind == "gguf" else "transformers"
+    if name.lower() not in RUNTIMES:
+        raise BadParameters(f"unknown runtime {name!r}; valid: {', '.join(RUNTIMES)}.")
+    if not runs_on(name.lower(), precision(dtype).name):
+        raise BadParameters(f"{name.lower()} does not run {precision(dtype).name}: GGUF precisions run on "
+                            "llama.cpp, the others on transformers or vllm (llama.cpp also runs fp32/bf16/fp16).")
+    return name.lower()
+
+
+def default_kv_dtype(dtype: str, runtime: str = "transformers") -> str:
+    """The cache dtype a runtime uses by default: llama.cpp f16; others the compute dtype (fp32 stays
+    fp32), else fp16."""
+    if runtime == "llama.cpp":
+        return LLAMA_CPP_KV
     return dtype if dtype in ("fp32", "bf16", "fp16") else "fp16"
 
 
@@ -143,59 +205,114 @@ def weights_bytes(record: ModelRecord, params: int, spec: Precision, notes: list
     return round((params - embedding) * spec.bits_per_weight / 8 + embedding * 2)
 
 
-def kv_cache_bytes(record: ModelRecord, *, context: int, batch: int, kv_dtype: str,
+def kv_elements(layers, kv_heads, head_dim, window, window_layers, latent, context):
+    """K and V elements one sequence holds at `context` tokens. Plain arithmetic, so it serves one
+    record (floats) and the whole snapshot (numpy arrays) alike; NaN = unknown, and unknown in, NaN out.
+    A sliding layer holds min(window, context) tokens (window NaN: no sliding window; window_layers NaN:
+    every layer slides); `latent` (MLA's elements per token and layer, `mla_elements`; NaN if not MLA)
+    replaces K and V."""
+    every = np.where(np.isnan(window_layers), layers, np.minimum(window_layers, layers))
+    sliding = np.where(np.isnan(window), 0, every)
+    held = (layers - sliding) * context + sliding * np.minimum(np.where(np.isnan(window), context, window), context)
+    return np.where(np.isnan(latent), 2 * held * kv_heads * head_dim, layers * context * latent)
+
+
+def mla_elements(runtime: str, *, kv_lora_rank, qk_rope_head_dim, heads, qk_nope_head_dim, v_head_dim):
+    """What one token holds per layer under multi-head latent attention: vLLM, SGLang and llama.cpp keep the
+    compressed latent plus the shared RoPE key; transformers caches every head's decompressed key (nope +
+    rope) and value, ~70x more for DeepSeek V3."""
+    if runtime == "transformers":
+        return heads * (qk_nope_head_dim + qk_rope_head_dim + v_head_dim)
+    return kv_lora_rank + qk_rope_head_dim
+
+
+def working_bytes(runtime: str, *, hidden, intermediate, routed_experts, vocab, context, batch, compute_bytes):
+    """The runtime's working buffers beside weights and cache (floats or numpy arrays, like kv_elements).
+
+    transformers: the prefill's live buffers per prompt token (ACT_* above) + fp32 logits of the last
+    position; vLLM: the same for its profiled prefill chunk + its sampler's logits; llama.cpp: its
+    compute buffer for one micro-batch."""
+    vocab = np.where(np.isnan(vocab), 0, vocab)
+    if runtime == "llama.cpp":
+        return 4 * np.minimum(LLAMA_CPP_UBATCH, context * batch) * (vocab + hidden)
+    intermediate = np.where(np.isnan(intermediate), 4 * hidden, intermediate)
+    per_token = (ACT_INTERMEDIATE * intermediate + ACT_HIDDEN * hidden + 2 * routed_experts * hidden) * compute_bytes
+    if runtime == "vllm":
+        return VLLM_BATCHED_TOKENS * per_token + VLLM_MAX_SEQS * vocab * 4
+    return batch * (context * per_token + vocab * 4)
+
+
+def overhead_bytes(runtime: str, tensors):
+    """What a runtime holds beyond tensors and working buffers."""
+    if runtime == "llama.cpp":
+        return LLAMA_CPP_FIXED + 0 * tensors
+    if runtime == "vllm":
+        return VLLM_FIXED + 0 * tensors
+    return RUNTIME_BYTES + np.round(FRAGMENTATION * tensors)
+
+
+OVERHEAD_SOURCES = {
+    "transformers": "384 MiB framework (measured 347-387 MiB on CPU in bench/bench_fit_accuracy.py) + 5% of "
+                    "weights and KV for the allocator (rule of thumb)",
+    "llama.cpp": "300 MiB CUDA context and host buffers (rule of thumb)",
+    "vllm": "1 GiB CUDA graphs and non-torch memory (rule of thumb)",
+}
+WORKING_SOURCES = {
+    "transformers": TRANSFORMERS_ACT_SOURCE,
+    "llama.cpp": "llama.cpp compute buffer for a 512-token micro-batch with flash attention: 4 x 512 x (vocab + "
+                 "hidden) bytes, as llama.cpp sizes it (258.50 MiB logged for Llama-3-8B)",
+    "vllm": f"vLLM memory profile: a {VLLM_BATCHED_TOKENS:,}-token prefill chunk (max_num_batched_tokens) at the "
+            f"transformers rate + sampler logits for {VLLM_MAX_SEQS} sequences",
+}
+
+
+def _nan(value) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def kv_cache_bytes(record: ModelRecord, *, context: int, batch: int, kv_dtype: str, runtime: str,
                    notes: list[str]) -> int | None:
-    """2 x sum over layers (tokens held x KV heads x head_dim x bytes) x batch; MLA holds one latent."""
+    """2 x sum over layers (tokens held x KV heads x head_dim x bytes) x batch; MLA: `mla_elements`."""
     cfg = record.config
-    element = KV_BITS[kv_dtype] / 8
     if cfg.num_hidden_layers is None:
         notes.append("KV cache unknown: the config's layer count is not known, so the total excludes it.")
         return None
-    layers = cfg.num_hidden_layers
-    if cfg.architecture in MLA_ARCHITECTURES and cfg.kv_lora_rank is None:
-        notes.append(f"KV cache unknown: {cfg.architecture} caches a compressed latent whose size "
-                     "(kv_lora_rank) this record lacks, so the total excludes it.")
-        return None
-    if cfg.kv_lora_rank is not None and cfg.qk_rope_head_dim is not None:
-        # Multi-head latent attention (DeepSeek V2/V3): the cache holds the compressed latent plus the
-        # decoupled RoPE key, shared by all heads (as vLLM, SGLang and llama.cpp store it).
-        notes.append("MLA: the cache holds the compressed latent (kv_lora_rank + qk_rope_head_dim) per token.")
-        return round(layers * context * (cfg.kv_lora_rank + cfg.qk_rope_head_dim) * element * batch)
-    if cfg.num_key_value_heads is None or cfg.head_dim is None:
+    latent = None
+    if cfg.architecture in MLA_ARCHITECTURES or cfg.kv_lora_rank is not None:
+        latent = float(mla_elements(runtime, kv_lora_rank=_nan(cfg.kv_lora_rank),
+                                    qk_rope_head_dim=_nan(cfg.qk_rope_head_dim), heads=_nan(cfg.num_attention_heads),
+                                    qk_nope_head_dim=_nan(cfg.qk_nope_head_dim), v_head_dim=_nan(cfg.v_head_dim)))
+        if np.isnan(latent):
+            notes.append(f"KV cache unknown: {cfg.architecture} caches a compressed latent (per-head keys and "
+                         "values in transformers) whose sizes this record lacks, so the total excludes it.")
+            return None
+        notes.append("MLA: the cache holds every head's decompressed key and value (transformers)."
+                     if runtime == "transformers" else
+                     "MLA: the cache holds the compressed latent (kv_lora_rank + qk_rope_head_dim) per token.")
+    elif cfg.num_key_value_heads is None or cfg.head_dim is None:
         notes.append("KV cache unknown: the config's KV heads or head_dim are not known, "
                      "so the total excludes it.")
         return None
-    sliding = 0
-    if cfg.sliding_window is not None:
-        sliding = layers if cfg.sliding_window_layers is None else min(cfg.sliding_window_layers, layers)
-        if context > cfg.sliding_window and sliding:
-            notes.append(f"{sliding} of {layers} layers use a {cfg.sliding_window:,}-token sliding window.")
-    tokens = (layers - sliding) * context + sliding * min(cfg.sliding_window or context, context)
-    return round(2 * tokens * cfg.num_key_value_heads * cfg.head_dim * element * batch)
+    elif cfg.sliding_window is not None and context > cfg.sliding_window:
+        sliding = cfg.num_hidden_layers if cfg.sliding_window_layers is None else cfg.sliding_window_layers
+        if sliding:
+            notes.append(f"{min(sliding, cfg.num_hidden_layers)} of {cfg.num_hidden_layers} layers use a "
+                         f"{cfg.sliding_window:,}-token sliding window.")
+    elements = kv_elements(cfg.num_hidden_layers, _nan(cfg.num_key_value_heads), _nan(cfg.head_dim),
+                           _nan(cfg.sliding_window), _nan(cfg.sliding_window_layers), _nan(latent), context)
+    return round(float(elements) * KV_BITS[kv_dtype] / 8 * batch)
 
 
-def activation_bytes(record: ModelRecord, *, context: int, batch: int, spec: Precision,
+def activation_bytes(record: ModelRecord, *, context: int, batch: int, spec: Precision, runtime: str,
                      notes: list[str]) -> int:
-    """Peak working buffers of a whole-prompt prefill (rough), per token in the compute dtype.
-
-    8 x hidden (residual, fp32 norm temporaries, attention projections and output) + 4 x intermediate
-    (the MLP's gate, its activation, up, their product); MoE adds 2 x active experts x hidden (each
-    token's hidden state gathered for every routed expert, and every expert's output); plus one fp32
-    logits row per sequence. Measured basis (bench/bench_fit_accuracy.py, transformers 5 on CPU, 2048-token
-    prompts, three runs): the prefill's peak over what stays held was 15-176 KiB per token for SmolLM2-135M
-    (fp32, bf16), Gemma-3-1B, Qwen3-8B and Qwen3-30B-A3B; this rule gives 0.75-1.75x that (the previous
-    4 x hidden + 2 x intermediate gave 0.2-0.7x).
-    """
     cfg = record.config
     if cfg.hidden_size is None:
-        notes.append("Activations unknown (no hidden size): not included.")
+        notes.append("Working buffers unknown (no hidden size): not included.")
         return 0
-    compute = 4 if spec.name == "fp32" else 2
-    intermediate = cfg.intermediate_size or 4 * cfg.hidden_size
-    routed = 2 * cfg.active_experts * cfg.hidden_size if cfg.is_moe and cfg.active_experts else 0
-    per_token = (8 * cfg.hidden_size + 4 * intermediate + routed) * compute
-    logits = (cfg.vocab_size or 0) * 4
-    return batch * (context * per_token + logits)
+    routed = cfg.active_experts if cfg.is_moe and cfg.active_experts else 0
+    return round(float(working_bytes(runtime, hidden=cfg.hidden_size, intermediate=_nan(cfg.intermediate_size),
+                                     routed_experts=routed, vocab=_nan(cfg.vocab_size), context=context,
+                                     batch=batch, compute_bytes=4 if spec.name == "fp32" else 2)))
 
 
 def active_fraction(record: ModelRecord, params: int, notes: list[str]) -> float:
@@ -210,35 +327,57 @@ def active_fraction(record: ModelRecord, params: int, notes: list[str]) -> float
 
 
 def estimate_memory(record: ModelRecord, *, dtype: str, context: int = 4096, batch: int = 1,
-                    kv_dtype: str | None = None, file_bytes: int | None = None) -> MemoryEstimate:
-    """Memory to run `record` at `dtype` holding `context` tokens for `batch` sequences.
+                    kv_dtype: str | None = None, file_bytes: int | None = None,
+                    runtime: str | None = None) -> MemoryEstimate:
+    """Memory to run `record` at `dtype` holding `context` tokens for `batch` sequences on `runtime`
+    (default: llama.cpp for GGUF precisions, else transformers).
 
     `file_bytes`: the real size of a GGUF file, used as the weights instead of the bits-per-weight figure.
     """
     spec = precision(dtype)
-    kv_dtype = (kv_dtype or default_kv_dtype(spec.name)).lower()
+    runtime = runtime_name(runtime, spec.name)
+    kv_dtype = (kv_dtype or default_kv_dtype(spec.name, runtime)).lower()
     if kv_dtype not in KV_BITS:
         raise BadParameters(f"unknown KV-cache dtype {kv_dtype!r}; valid: {', '.join(KV_DTYPES)}.")
-    if batch < 1:
-        raise BadParameters(f"batch must be at least 1 (got {batch}).")
+    check_batch(batch)
     check_context(record, context)
     params, notes = effective_params(record)
     if params is None and file_bytes is None:
         raise BadParameters(f"{record.id}: the parameter count is unknown, so its memory cannot be estimated.")
     weights = file_bytes if file_bytes is not None else weights_bytes(record, params, spec, notes)
-    kv = kv_cache_bytes(record, context=context, batch=batch, kv_dtype=kv_dtype, notes=notes)
-    activations = activation_bytes(record, context=context, batch=batch, spec=spec, notes=notes)
-    overhead = RUNTIME_BYTES + round(FRAGMENTATION * (weights + (kv or 0)))
+    kv = kv_cache_bytes(record, context=context, batch=batch, kv_dtype=kv_dtype, runtime=runtime, notes=notes)
+    activations = activation_bytes(record, context=context, batch=batch, spec=spec, runtime=runtime, notes=notes)
+    overhead = int(overhead_bytes(runtime, weights + (kv or 0)))
     per_token = round(weights * (active_fraction(record, params, notes) if params else 1.0)) + (kv or 0)
+    sources = (
+        ("weights", "the repo's real file size" if file_bytes is not None else
+         f"parameter count x {spec.bits_per_weight:g} bits ({spec.source})"),
+        ("kv_cache", f"config: layers x KV heads x head_dim x tokens held, {kv_dtype} "
+                     f"({record.config.facts_source or 'config source unknown'})"),
+        ("activations", WORKING_SOURCES[runtime]),
+        ("overhead", OVERHEAD_SOURCES[runtime]),
+    )
     return MemoryEstimate(
         model_id=record.id, dtype=spec.name, context=context, batch=batch, kv_dtype=kv_dtype, params=params,
         weights_bytes=weights, kv_cache_bytes=kv, activation_bytes=activations, overhead_bytes=overhead,
-        total_bytes=weights + (kv or 0) + activations + overhead, bytes_per_token=per_token, notes=tuple(notes))
+        total_bytes=weights + (kv or 0) + activations + overhead, bytes_per_token=per_token, notes=tuple(notes),
+        runtime=runtime, sources=sources)
+
+
+def check_batch(batch: int) -> None:
+    if not 1 <= batch <= MAX_BATCH:
+        raise BadParameters(f"batch must be between 1 and {MAX_BATCH:,} (got {batch:,}).")
+
+
+def check_context_range(context: int) -> None:
+    if context <= 0:
+        raise BadParameters(f"context must be a positive number of tokens (got {context}).")
+    if context > MAX_CONTEXT:
+        raise BadParameters(f"context must be at most {MAX_CONTEXT:,} tokens (got {context:,}).")
 
 
 def check_context(record: ModelRecord, context: int) -> None:
-    if context <= 0:
-        raise BadParameters(f"context must be a positive number of tokens (got {context}).")
+    check_context_range(context)
     limit = record.config.context_length
     if limit is not None and context > limit:
         raise BadParameters(f"context {context:,} is beyond {record.id}'s maximum of {limit:,} tokens.")

@@ -18,10 +18,10 @@ from dataclasses import dataclass, fields, replace
 
 from hfdash.auth import hub_token_arg
 from hfdash.catalog.hub import hub_call, timeout_s
-from hfdash.catalog.modelconfig import config_from_json
+from hfdash.catalog.modelconfig import config_from_json, resolve_defaults
 from hfdash.catalog.records import ModelConfig, ModelRecord
 from hfdash.config import Settings, load_settings
-from hfdash.errors import Gated, HfdashError, Timeout, Unavailable
+from hfdash.errors import Gated, HfdashError, Timeout, Unavailable, from_exception
 from hfdash.hardware.estimate import PRECISIONS
 from hfdash.hardware.ggufmeta import config_from_metadata, read_metadata
 
@@ -95,6 +95,27 @@ def model_facts(model_id: str, *, source: str = "auto", token: str | None = None
         return ModelFacts(record, "snapshot", notes=(f"Hub not reachable ({err.message}): snapshot figures.",))
 
 
+def many_model_facts(model_ids: list[str], *, deadline_s: float, source: str = "auto", token: str | None = None,
+                     settings: Settings | None = None) -> dict[str, ModelFacts | HfdashError]:
+    """Facts for several models fetched at once, all within one deadline: a model not answered by then
+    gets a Timeout, the others their facts or their own error."""
+    import concurrent.futures as cf
+
+    settings = settings or load_settings()
+    found: dict[str, ModelFacts | HfdashError] = {}
+    pool = cf.ThreadPoolExecutor(max_workers=max(1, min(8, len(model_ids))), thread_name_prefix="model-facts")
+    futures = {pool.submit(model_facts, m, source=source, token=token, settings=settings): m for m in model_ids}
+    done, late = cf.wait(futures, timeout=deadline_s)
+    for future in done:
+        error = future.exception()
+        found[futures[future]] = future.result() if error is None else (
+            error if isinstance(error, HfdashError) else from_exception(error, what="Reading model facts"))
+    for future in late:
+        found[futures[future]] = Timeout(f"{futures[future]}: no answer within {deadline_s:.0f} s.")
+    pool.shutdown(wait=False, cancel_futures=True)  # late calls finish in the background, unread
+    return {m: found[m] for m in model_ids}
+
+
 def _live_facts(model_id: str, *, token: str | None, settings: Settings) -> ModelFacts:
     from huggingface_hub import HfApi
 
@@ -110,7 +131,8 @@ def _live_facts(model_id: str, *, token: str | None, settings: Settings) -> Mode
             path = hub_call(lambda: api.hf_hub_download(model_id, "config.json", etag_timeout=timeout_s()),
                             what="config.json", repo_id=model_id)
             with open(path, encoding="utf-8") as handle:
-                record = replace(record, config=merge_config(record.config, config_from_json(json.load(handle))))
+                config = config_from_json(resolve_defaults(json.load(handle)), source="config.json on the Hub")
+                record = replace(record, config=merge_config(record.config, config))
         except Gated as err:
             record = _borrowed_config(api, record, err, token=token, settings=settings, notes=notes)
     elif ggufs:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from hfdash.hardware.devices import THIS_MACHINE, Device
+from hfdash.hardware.devices import THIS_MACHINE, Device, table_match
 
 MEMINFO = Path("/proc/meminfo")
 NVIDIA_DRIVER = Path("/proc/driver/nvidia/version")
@@ -65,8 +65,11 @@ def cuda_devices() -> tuple[Device, ...]:
     devices = []
     for index in range(torch.cuda.device_count()):
         props = torch.cuda.get_device_properties(index)
+        known = table_match(props.name, props.total_memory)  # its bandwidth, where the table has it
         devices.append(Device(id=f"cuda:{index}", name=f"This machine: {props.name} (cuda:{index})", kind="gpu",
-                              memory_bytes=props.total_memory, bandwidth_bytes_s=None, source="torch.cuda"))
+                              memory_bytes=props.total_memory,
+                              bandwidth_bytes_s=known.bandwidth_bytes_s if known else None,
+                              source="torch.cuda" + (f"; bandwidth of {known.name} ({known.source})" if known else "")))
     return tuple(devices)
 
 

@@ -1,15 +1,17 @@
 """Everything the Hardware-fit page shows for one model, from one call: bars per precision, the
-memory-vs-context curve at the chosen precision, and a verdict per chosen device."""
+memory-vs-context curve at the chosen precision, a verdict per chosen device and the largest context per
+precision on each device."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from hfdash.config import Settings
-from hfdash.errors import HfdashError
+from hfdash.errors import BadParameters, HfdashError
 from hfdash.hardware.devices import Device
-from hfdash.hardware.estimate import DTYPES, MemoryEstimate, check_context, estimate_memory
+from hfdash.hardware.estimate import DTYPES, MemoryEstimate, check_context_range, estimate_memory, runs_on
 from hfdash.hardware.hubfacts import ModelFacts, model_facts
+from hfdash.hardware.reverse import ContextFit, VllmCapacity, context_table, vllm_capacity
 from hfdash.hardware.verdict import Verdict, verdict
 
 # Context lengths drawn on the curve: powers of two from 256 up to the model's maximum.
@@ -27,6 +29,11 @@ class ModelFit:
     chosen_label: str | None = None  # the precision, or the real GGUF file, the curve and verdicts use
     curve: list[MemoryEstimate] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
+    # Per device: the largest context each precision allows there, most bits first.
+    contexts: list[tuple[Device, list[ContextFit]]] = field(default_factory=list)
+    vllm: list[VllmCapacity] = field(default_factory=list)  # per device, when the runtime is vLLM
+    notes: list[str] = field(default_factory=list)
+    context: int | None = None  # the context used: the one asked for, or the model's maximum below it
     error: HfdashError | None = None  # why nothing could be estimated for this model
 
 
@@ -41,30 +48,47 @@ def curve_contexts(max_context: int | None, chosen: int) -> list[int]:
 
 
 def fit_model(model_id: str, *, dtype: str, context: int, batch: int = 1, kv_dtype: str | None = None,
-              devices: list[Device] = (), gpus: int = 1, ram_bytes: int | None = None, source: str = "auto",
-              token: str | None = None, settings: Settings | None = None) -> ModelFit:
-    """One model's figures; a failure (unknown model, context too long) is kept on the result, not raised."""
+              devices: list[tuple[Device, int]] = (), ram_bytes: int | None = None, runtime: str | None = None,
+              source: str = "auto", token: str | None = None, settings: Settings | None = None,
+              facts: ModelFacts | HfdashError | None = None) -> ModelFit:
+    """One model's figures on (device, count) pairs; a failure (unknown model, no parameter count) is kept
+    on the result, not raised. `facts`: already fetched (or failed), else fetched here. A model whose
+    maximum context is below `context` is figured at its maximum, and a note says so."""
     fit = ModelFit(model_id)
     try:
-        fit.facts = model_facts(model_id, source=source, token=token, settings=settings)
+        if isinstance(facts, HfdashError):
+            raise facts
+        fit.facts = facts or model_facts(model_id, source=source, token=token, settings=settings)
         record = fit.facts.record
-        check_context(record, context)
+        check_context_range(context)
+        limit = record.config.context_length
+        fit.context = min(context, limit) if limit else context
+        if fit.context < context:
+            fit.notes.append(f"Its maximum context is {limit:,} tokens: figured at {limit:,}, not {context:,}.")
         # A GGUF-only repo with no parameter count offers just its real files; with neither, the
         # estimator's own "parameter count unknown" error is what the user sees.
         with_dtypes = record.params is not None or record.dtype_params or not fit.facts.gguf_files
-        options = {name: None for name in DTYPES if with_dtypes}
-        options.update({f.label: f for f in fit.facts.gguf_files})
+        options = {name: None for name in DTYPES if with_dtypes and (runtime is None or runs_on(runtime, name))}
+        options.update({f.label: f for f in fit.facts.gguf_files if runtime in (None, "llama.cpp")})
+        if not options:
+            raise BadParameters(f"No precision of {model_id} runs on {runtime}.")
         for label, gguf in options.items():
-            fit.bars.append((label, estimate_memory(record, dtype=gguf.dtype if gguf else label, context=context,
-                                                    batch=batch, kv_dtype=kv_dtype,
+            fit.bars.append((label, estimate_memory(record, dtype=gguf.dtype if gguf else label, context=fit.context,
+                                                    batch=batch, kv_dtype=kv_dtype, runtime=runtime,
                                                     file_bytes=gguf.size if gguf else None)))
         real_file = fit.facts.gguf_for(dtype)
-        label = real_file.label if real_file else dtype if dtype in options else next(iter(options))
+        label = real_file.label if real_file and real_file.label in options else \
+            dtype if dtype in options else next(iter(options))
         fit.chosen, fit.chosen_label, gguf = dict(fit.bars)[label], label, options[label]
         fit.curve = [estimate_memory(record, dtype=fit.chosen.dtype, context=n, batch=batch, kv_dtype=kv_dtype,
-                                     file_bytes=gguf.size if gguf else None)
-                     for n in curve_contexts(record.config.context_length, context)]
-        fit.verdicts = [verdict(fit.chosen, device, gpus=gpus, ram_bytes=ram_bytes) for device in devices]
+                                     runtime=runtime, file_bytes=gguf.size if gguf else None)
+                     for n in curve_contexts(limit, fit.context)]
+        fit.verdicts = [verdict(fit.chosen, device, gpus=gpus, ram_bytes=ram_bytes) for device, gpus in devices]
+        if with_dtypes:
+            fit.contexts = [(device, context_table(record, device, gpus=gpus, batch=batch, runtime=runtime))
+                            for device, gpus in devices]
+        if fit.chosen.runtime == "vllm":
+            fit.vllm = [vllm_capacity(fit.chosen, device, gpus) for device, gpus in devices]
     except HfdashError as err:
         fit.error = err
     return fit

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from hfdash.catalog.filters import FIELD_LABELS
-from hfdash.catalog.records import (ANY_PROVIDER, BOUNDS, MAX_COUNT, MAX_LIMIT, MAX_WITHIN_DAYS, ModelQuery,
+from hfdash.catalog.records import (ANY_PROVIDER, BOUNDS, MAX_COUNT, MAX_LIMIT, MAX_WITHIN_DAYS, FitsOn, ModelQuery,
                                     ModelRecord, SearchResult, Sort, check_bound)
 from hfdash.config import CATALOG_SOURCE_LABELS, CATALOG_SOURCES, Settings
 from hfdash.errors import BadParameters, HfdashError, SnapshotError, from_exception
@@ -33,6 +33,8 @@ GATED_LABELS = {"any": "any", "gated": "gated only", "open": "not gated"}
 NO_PROVIDER_FILTER = ""
 ANY_TASK = ""
 DEFAULT_QUERY = ModelQuery()
+NO_FIT_DEVICE = ""
+AUTO_RUNTIME = "auto"
 DATE_RANGE = {"min_value": dt.date(1970, 1, 1), "max_value": dt.date(2100, 1, 1), "format": "YYYY-MM-DD"}
 HUB_PREFIX = "https://huggingface.co/"
 
@@ -44,15 +46,17 @@ URL_KEYS = {
     "created_within_days": "created_within", "updated_after": "updated_after",
     "updated_within_days": "updated_within", "gated": "gated", "sort": "sort", "limit": "limit",
 }
+# The "fits on" filter (ModelQuery.fits) in the URL, named as the CLI's --fits flags.
+FITS_URL_KEYS = {"device": "fits", "dtype": "fit_dtype", "context": "fit_context", "runtime": "fit_runtime"}
 PAGE_KEYS = ("source", "view", "y", "model")
-ALL_URL_KEYS = (*URL_KEYS.values(), *PAGE_KEYS)
+ALL_URL_KEYS = (*URL_KEYS.values(), *FITS_URL_KEYS.values(), *PAGE_KEYS)
 
 # Filters a user can loosen when nothing matches: label -> the fields it clears.
 LOOSENABLE = {
     "search text": ("text",), "task": ("task",), "library": ("library",),
     "parameters": ("min_params", "max_params"), "provider": ("provider",), "min likes": ("min_likes",),
     "min downloads": ("min_downloads",), "created": ("created_after", "created_within_days"),
-    "updated": ("updated_after", "updated_within_days"), "gated": ("gated",),
+    "updated": ("updated_after", "updated_within_days"), "gated": ("gated",), "fits on": ("fits",),
 }
 
 
@@ -82,8 +86,12 @@ def _url_value(name: str, value) -> str:
 
 def state_to_params(state: BrowseState, default_source: str) -> dict[str, str]:
     """Only what differs from the defaults, so links stay short."""
-    params = {URL_KEYS[f.name]: _url_value(f.name, getattr(state.query, f.name))
-              for f in fields(ModelQuery) if getattr(state.query, f.name) != getattr(DEFAULT_QUERY, f.name)}
+    params = {URL_KEYS[f.name]: _url_value(f.name, getattr(state.query, f.name)) for f in fields(ModelQuery)
+              if f.name in URL_KEYS and getattr(state.query, f.name) != getattr(DEFAULT_QUERY, f.name)}
+    if state.query.fits is not None:
+        fits, default = state.query.fits, FitsOn(device="")
+        params.update({key: str(getattr(fits, name)) for name, key in FITS_URL_KEYS.items()
+                       if name == "device" or getattr(fits, name) != getattr(default, name)})
     page = {"source": (state.source, default_source), "view": (state.view, VIEWS[0]),
             "y": (state.y, Y_AXES[0]), "model": (state.model, None)}
     params.update({key: value for key, (value, default) in page.items() if value != default})
@@ -133,6 +141,9 @@ def params_to_state(params: Mapping[str, str], default_source: str, *, tasks: li
             values[name] = _parse_field(name, raw, list(tasks), list(providers))
         except ValueError as err:
             problems.append(f"{key}: {err}")
+    fits = _parse_fits(params, problems)
+    if fits is not None:
+        values["fits"] = fits
     page = {}
     for key, allowed in (("source", CATALOG_SOURCES), ("view", VIEWS), ("y", Y_AXES)):
         raw = params.get(key)
@@ -144,6 +155,27 @@ def params_to_state(params: Mapping[str, str], default_source: str, *, tasks: li
                         view=page.get("view", VIEWS[0]), y=page.get("y", Y_AXES[0]),
                         model=params.get("model") or None)
     return state, problems
+
+
+def _parse_fits(params: Mapping[str, str], problems: list[str]) -> FitsOn | None:
+    """The "fits on" filter a link describes; a part that cannot be used drops the filter, said once."""
+    from hfdash.hardware.fitsfilter import check
+
+    raw = {name: (params.get(key) or "").strip() for name, key in FITS_URL_KEYS.items()}
+    if not raw["device"]:
+        return None
+    context = raw["context"] or str(FitsOn(device="").context)
+    if not context.isdigit():
+        problems.append(f"fit_context: '{context}' is not a whole number")
+        return None
+    fits = FitsOn(device=raw["device"], dtype=raw["dtype"] or FitsOn(device="").dtype, context=int(context),
+                  runtime=raw["runtime"] or None)
+    try:
+        check(fits)
+    except BadParameters as err:
+        problems.append(f"fits: {err.message}")
+        return None
+    return fits
 
 
 # --- widgets ------------------------------------------------------------------------------
@@ -177,6 +209,9 @@ def _seed_widgets(state: BrowseState) -> None:
                  "updated_within_days", "limit"):
         ss[W + name] = getattr(q, name)
     ss[W + "gated"] = next(key for key, value in GATED.items() if value == q.gated)
+    fits = q.fits or FitsOn(device=NO_FIT_DEVICE)
+    ss[W + "fits"], ss[W + "fit_dtype"], ss[W + "fit_context"] = fits.device, fits.dtype, fits.context
+    ss[W + "fit_runtime"] = fits.runtime or AUTO_RUNTIME
     ss[W + "sort"] = q.sort.value
     ss[W + "source"] = state.source
     ss[W + "view"] = state.view
@@ -253,6 +288,7 @@ def _render_filters(tasks: list[str], providers: list[str]) -> BrowseState:
         c4.number_input("Updated within (days)", min_value=0, max_value=MAX_WITHIN_DAYS, step=1,
                         key=W + "updated_within_days", placeholder="any")
         c5.selectbox("Gated", list(GATED), key=W + "gated", format_func=GATED_LABELS.get)
+        _render_fits_filter()
         c1, c2, c3 = st.columns([1, 1, 2])
         c1.selectbox("Sort by", [s.value for s in Sort], key=W + "sort", format_func=str.capitalize,
                      help="Descending; ties by id; unknown values last.")
@@ -267,9 +303,29 @@ def _render_filters(tasks: list[str], providers: list[str]) -> BrowseState:
         min_downloads=ss[W + "min_downloads"], created_after=ss[W + "created_after"],
         created_within_days=ss[W + "created_within_days"], updated_after=ss[W + "updated_after"],
         updated_within_days=ss[W + "updated_within_days"], gated=GATED[ss[W + "gated"]],
+        fits=FitsOn(device=ss[W + "fits"], dtype=ss[W + "fit_dtype"], context=int(ss[W + "fit_context"]),
+                    runtime=None if ss[W + "fit_runtime"] == AUTO_RUNTIME else ss[W + "fit_runtime"])
+        if ss[W + "fits"] != NO_FIT_DEVICE else None,
         sort=Sort(ss[W + "sort"]), limit=int(ss[W + "limit"] or DEFAULT_QUERY.limit))
     return BrowseState(query=query, source=ss[W + "source"], view=ss.get(W + "view", VIEWS[0]),
                        y=ss.get(W + "y", Y_AXES[0]), model=ss.get(SELECTED_KEY))
+
+
+def _render_fits_filter() -> None:
+    """Fits on: a device, at a precision, context and runtime (the CLI's --fits flags)."""
+    from hfdash.hardware.devices import device_ids
+    from hfdash.hardware.estimate import DTYPES, MAX_CONTEXT, RUNTIMES
+
+    ss = st.session_state
+    c1, c2, c3, c4 = st.columns(4)
+    c1.selectbox("Fits on", _with_current([NO_FIT_DEVICE, *device_ids()], ss[W + "fits"]), key=W + "fits",
+                 format_func=lambda d: d or "no filter",
+                 help="Only models whose estimated memory fits one such device; models whose fit is unknown "
+                      "(no parameter count or KV-cache facts) are counted as left out.")
+    c2.selectbox("at precision", DTYPES, key=W + "fit_dtype")
+    c3.number_input("at context (tokens)", min_value=1, max_value=MAX_CONTEXT, step=1024, key=W + "fit_context")
+    c4.selectbox("on runtime", [AUTO_RUNTIME, *RUNTIMES], key=W + "fit_runtime",
+                 help="auto: llama.cpp for GGUF precisions, transformers for the others.")
 
 
 # --- searching ----------------------------------------------------------------------------

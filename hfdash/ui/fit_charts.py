@@ -5,14 +5,20 @@ Figures are plain functions of `ModelFit` results so tests can read them without
 
 from __future__ import annotations
 
+import hashlib
+
 import plotly.graph_objects as go
 import streamlit as st
 
-from hfdash.hardware.devices import THIS_MACHINE, Device, custom_device, device_ids, find_device, shipped_devices
-from hfdash.hardware.estimate import DTYPES, GIB, KV_DTYPES
+from hfdash.hardware.devices import (MAX_MEMORY_GIB, THIS_MACHINE, Device, custom_device, device_ids, find_device,
+                                     shipped_devices)
+from hfdash.hardware.estimate import DTYPES, GIB, KV_DTYPES, MAX_BATCH, MAX_CONTEXT, RUNTIMES
+from hfdash.hardware.hubfacts import ModelFacts
 from hfdash.hardware.local import this_machine
 from hfdash.hardware.report import ModelFit, fit_model
 from hfdash.safetext import without_links
+from hfdash.hardware.reverse import best_precision
+from hfdash.hardware.verdict import MAX_GPUS
 from hfdash.units import human_bytes
 
 TERMS = (("Weights", "weights_bytes", "#4C78A8"), ("KV cache", "kv_cache_bytes", "#F58518"),
@@ -20,6 +26,11 @@ TERMS = (("Weights", "weights_bytes", "#4C78A8"), ("KV cache", "kv_cache_bytes",
 DEFAULT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 DEFAULT_DEVICES = "this-machine,rtx-4090"
 LINE_COLOURS = ("#E45756", "#222222", "#72B7B2", "#EECA3B", "#9D755D", "#FF9DA6")
+AUTO = "auto"
+GPUS_KEY = "fit_gpus_"  # + device id: that device's GPU count
+FACTS_KEY = "fit_facts"  # this session's model facts, per (model, source, token fingerprint)
+MAX_MODELS = 8  # models compared at once: more makes unreadable charts and many Hub calls
+FACTS_DEADLINES = 3  # all models' facts within this many Hub timeouts
 
 
 def _hover(label: str, value: int | None) -> str:
@@ -28,8 +39,8 @@ def _hover(label: str, value: int | None) -> str:
     return f"{label}: {human_bytes(value)} ({value:,} bytes)"
 
 
-def _device_lines(fig: go.Figure, devices: list[Device], gpus: int) -> None:
-    for device, colour in zip(devices, LINE_COLOURS * 8):
+def _device_lines(fig: go.Figure, devices: list[tuple[Device, int]]) -> None:
+    for (device, gpus), colour in zip(devices, LINE_COLOURS * 8):
         count = 1 if device.kind == "cpu" else gpus
         usable = device.usable_bytes * count
         name = device.name + (f" x {count}" if count > 1 else "")
@@ -37,7 +48,7 @@ def _device_lines(fig: go.Figure, devices: list[Device], gpus: int) -> None:
                       annotation_text=f"{name}: {human_bytes(usable)} usable", annotation_position="top left")
 
 
-def precision_bars(fits: list[ModelFit], devices: list[Device], gpus: int) -> go.Figure:
+def precision_bars(fits: list[ModelFit], devices: list[tuple[Device, int]]) -> go.Figure:
     """Stacked weights / KV / activations / overhead per precision (and per real GGUF file), per model."""
     rows = [(fit.model_id, label, estimate) for fit in fits for label, estimate in fit.bars]
     fig = go.Figure()
@@ -50,13 +61,13 @@ def precision_bars(fits: list[ModelFit], devices: list[Device], gpus: int) -> go
                         for v, (_, _, e) in zip(values, rows)],
             hovertemplate="%{x}<br>%{customdata[0]}<br>total %{customdata[1]} (%{customdata[2]} bytes)"
                           "<extra></extra>")
-    _device_lines(fig, devices, gpus)
+    _device_lines(fig, devices)
     fig.update_layout(barmode="stack", yaxis_title="memory (GiB)", legend_title_text="term",
                       margin={"t": 30}, height=480)
     return fig
 
 
-def context_curve(fits: list[ModelFit], devices: list[Device], gpus: int) -> go.Figure:
+def context_curve(fits: list[ModelFit], devices: list[tuple[Device, int]]) -> go.Figure:
     """Total memory against context length (log axis up to each model's maximum) at the chosen precision."""
     fig = go.Figure()
     for fit in fits:
@@ -69,7 +80,7 @@ def context_curve(fits: list[ModelFit], devices: list[Device], gpus: int) -> go.
                         for e in fit.curve],
             hovertemplate="%{x:,} tokens<br>total %{customdata[0]} (%{customdata[1]} bytes)<br>%{customdata[2]}"
                           "<extra>%{fullData.name}</extra>")
-    _device_lines(fig, devices, gpus)
+    _device_lines(fig, devices)
     fig.update_layout(xaxis_type="log", xaxis_title="context length (tokens, log scale)",
                       yaxis_title="total memory (GiB)", margin={"t": 30}, height=420)
     return fig
@@ -78,26 +89,58 @@ def context_curve(fits: list[ModelFit], devices: list[Device], gpus: int) -> go.
 def verdict_rows(fits: list[ModelFit]) -> list[dict]:
     rows = []
     for fit in fits:
-        for v in fit.verdicts:
-            rows.append({
-                "model": fit.model_id, "precision": fit.chosen_label, "device": v.device.name, "GPUs": v.gpus,
-                "verdict": v.status, "headroom": v.band, "memory used": f"{v.usage:.0%}",
-                "needs": human_bytes(fit.chosen.total_bytes), "decode speed (upper bound)": v.speed_label,
-            })
+        for i, v in enumerate(fit.verdicts):
+            row = {
+                "model": fit.model_id, "precision": fit.chosen_label, "runtime": fit.chosen.runtime,
+                "context": fit.context, "device": v.device.name, "GPUs": v.gpus, "verdict": v.status,
+                "headroom": v.band, "memory used": f"{v.usage:.0%}", "needs": human_bytes(fit.chosen.total_bytes),
+                "decode speed (upper bound)": v.speed_label,
+            }
+            if fit.vllm:
+                capacity = fit.vllm[i]
+                row["vLLM KV room"] = human_bytes(capacity.kv_budget_bytes)
+                row["vLLM sequences at once"] = ("unknown" if capacity.sequences is None
+                                                 else f"{capacity.sequences:,}")
+            rows.append(row)
     return rows
 
 
-def _int_param(name: str, default: int, problems: list[str], *, minimum: int = 1) -> int:
-    raw = st.query_params.get(name)
-    if raw is None:
-        return default
+def context_rows(fits: list[ModelFit], context: int) -> list[dict]:
+    """Per model and device: the largest context each precision allows, and the best precision at `context`."""
+    rows = []
+    for fit in fits:
+        for device, table in fit.contexts:
+            row = {"model": fit.model_id, "device": device.name}
+            for entry in table:
+                if entry.max_context is None:
+                    cell = "does not fit"
+                else:
+                    cell = f"{entry.max_context:,}" + (" (model max)" if entry.model_limit else "")
+                    cell += "" if entry.kv_known else " (KV unknown)"
+                row[entry.dtype] = cell
+            best = best_precision(table, context)
+            row[f"best at {context:,}"] = best.dtype if best else "none fits"
+            rows.append(row)
+    return rows
+
+
+# (session key, URL key, default, minimum, maximum) of the whole-number inputs.
+NUMBERS = (("fit_context", "context", 4096, 1, MAX_CONTEXT), ("fit_batch", "batch", 1, 1, MAX_BATCH),
+           ("fit_memory", "mem", 0, 0, MAX_MEMORY_GIB))
+FIELD_LABELS = {"fit_context": "Context length", "fit_batch": "Batch", "fit_memory": "Custom device memory",
+                "fit_gpus": "GPU count"}
+
+
+def _int_value(key: str, raw: str, default: int, minimum: int, maximum: int, problems: dict[str, str]) -> int:
+    """A whole number from the link, or the default with a message kept for that field."""
     try:
         value = int(raw)
     except ValueError:
-        problems.append(f"`{name}={raw}` in the link is not a whole number; using {default}.")
+        problems[key] = f"{FIELD_LABELS[key]} `{raw}` in the link is not a whole number; using {default:,}."
         return default
-    if value < minimum:
-        problems.append(f"`{name}={raw}` in the link must be at least {minimum}; using {default}.")
+    if not minimum <= value <= maximum:
+        problems[key] = (f"{FIELD_LABELS[key]} `{raw}` in the link is outside {minimum:,}-{maximum:,}; "
+                         f"using {default:,}.")
         return default
     return value
 
@@ -110,7 +153,19 @@ def _choice_param(name: str, valid: list[str], default: str, problems: list[str]
     return default
 
 
-def _initial_state(problems: list[str]) -> None:
+def _gpu_counts(devices: list[str], problems: dict[str, str]) -> dict[str, int]:
+    """GPUs per device from the link: `gpus=2` (each device) or `gpus=rtx-4090:2,h100:4`."""
+    raw = st.query_params.get("gpus") or ""
+    counts = dict.fromkeys(devices, 1)
+    for part in (p for p in raw.split(",") if p):
+        device, _, number = part.rpartition(":")
+        for target in ([device] if device else devices):
+            if target in counts:
+                counts[target] = _int_value("fit_gpus", number, 1, 1, MAX_GPUS, problems)
+    return counts
+
+
+def _initial_state(problems: list[str], field_problems: dict[str, str]) -> None:
     """Seed the widgets from the URL the first time this page runs in the session (or after a link)."""
     from hfdash.ui.shortlist import get_shortlist
 
@@ -118,25 +173,28 @@ def _initial_state(problems: list[str]) -> None:
     unknown = [d for d in devices if d not in device_ids()]
     if unknown:
         problems.append(f"Unknown device(s) in the link: {', '.join(unknown)} (valid: {', '.join(device_ids())}).")
+    devices = [d for d in devices if d in device_ids()]
     defaults = {
         "fit_models": st.query_params.get("models") or ",".join(get_shortlist()) or DEFAULT_MODEL,
         "fit_dtype": _choice_param("dtype", list(DTYPES), "bf16", problems),
-        "fit_context": _int_param("context", 4096, problems),
-        "fit_batch": _int_param("batch", 1, problems),
-        "fit_kv": _choice_param("kv", ["auto", *KV_DTYPES], "auto", problems),
-        "fit_devices": [d for d in devices if d in device_ids()],
-        "fit_gpus": _int_param("gpus", 1, problems),
-        "fit_memory": _int_param("mem", 0, problems, minimum=0),
+        "fit_runtime": _choice_param("runtime", [AUTO, *RUNTIMES], AUTO, problems),
+        "fit_kv": _choice_param("kv", [AUTO, *KV_DTYPES], AUTO, problems),
+        "fit_devices": devices,
+        **{f"{GPUS_KEY}{d}": n for d, n in _gpu_counts(devices, field_problems).items()},
     }
+    for key, name, default, minimum, maximum in NUMBERS:
+        raw = st.query_params.get(name)
+        defaults[key] = default if raw is None else _int_value(key, raw, default, minimum, maximum, field_problems)
     for key, value in defaults.items():
         st.session_state.setdefault(key, value)
 
 
 def _write_url(models: list[str]) -> None:
     state = st.session_state
-    wanted = {"models": ",".join(models), "dtype": state.fit_dtype, "context": str(state.fit_context),
-              "batch": str(state.fit_batch), "kv": state.fit_kv, "devices": ",".join(state.fit_devices),
-              "gpus": str(state.fit_gpus), "mem": str(state.fit_memory)}
+    gpus = ",".join(f"{d}:{state.get(GPUS_KEY + d, 1)}" for d in state.fit_devices if d != THIS_MACHINE)
+    wanted = {"models": ",".join(models), "dtype": state.fit_dtype, "runtime": state.fit_runtime,
+              "context": str(state.fit_context), "batch": str(state.fit_batch), "kv": state.fit_kv,
+              "devices": ",".join(state.fit_devices), "gpus": gpus, "mem": str(state.fit_memory)}
     changed = {k: v for k, v in wanted.items() if st.query_params.get(k) != v}
     if changed:
         st.query_params.update(changed)
@@ -146,25 +204,60 @@ def _device_name(device_id: str) -> str:
     return "This machine" if device_id == THIS_MACHINE else next(d.name for d in shipped_devices() if d.id == device_id)
 
 
+def _facts(models: list[str], settings, token: str | None) -> dict:
+    """Model facts, kept per model, source and token for the session: a rerun that changes only the
+    device, context or precision asks the Hub nothing. Missing ones are fetched together, one deadline."""
+    from hfdash.catalog.hub import timeout_s
+    from hfdash.hardware.hubfacts import many_model_facts
+
+    cache = st.session_state.setdefault(FACTS_KEY, {})
+    who = hashlib.sha256(token.encode()).hexdigest()[:16] if token else ""
+    keys = {m: (m, settings.catalog_source, who) for m in models}
+    missing = [m for m in models if keys[m] not in cache]
+    found = many_model_facts(missing, deadline_s=FACTS_DEADLINES * timeout_s(), source=settings.catalog_source,
+                             token=token, settings=settings) if missing else {}
+    for model, facts in found.items():
+        if isinstance(facts, ModelFacts):
+            cache[keys[model]] = facts
+    return {m: cache.get(keys[m]) or found[m] for m in models}
+
+
+def _field_note(container, key: str, field_problems: dict[str, str]) -> None:
+    if key in field_problems:
+        container.warning(field_problems[key])
+
+
 def render() -> None:
-    """The page body: inputs (seeded from and written back to the URL), both charts, the verdict table."""
+    """The page body: inputs (seeded from and written back to the URL), both charts, the tables."""
     from hfdash.ui.session import call_token, user_settings
 
     problems: list[str] = []
-    _initial_state(problems)
+    field_problems: dict[str, str] = {}
+    _initial_state(problems, field_problems)
     left, right = st.columns([3, 2])
     left.text_input("Models (Hub ids, comma-separated)", key="fit_models",
-                    help="Filled from a Browse link or your shortlist; type any Hub id.")
+                    help=f"Filled from a Browse link or your shortlist; type any Hub id (up to {MAX_MODELS}).")
     left.multiselect("Devices", device_ids(), key="fit_devices", format_func=_device_name)
-    cols = left.columns(2)
-    cols[0].number_input("GPUs of each device", min_value=1, max_value=64, step=1, key="fit_gpus")
-    cols[1].number_input("Custom device memory (GiB, 0 = none)", min_value=0, max_value=4096, step=1,
-                         key="fit_memory")
-    right.selectbox("Precision (context chart and verdicts)", DTYPES, key="fit_dtype")
-    right.number_input("Context length (tokens)", min_value=1, max_value=10_000_000, step=1024, key="fit_context")
+    gpu_devices = [d for d in st.session_state.fit_devices if d != THIS_MACHINE]
+    if gpu_devices:
+        cols = left.columns(min(4, len(gpu_devices)))
+        for i, device_id in enumerate(gpu_devices):
+            cols[i % len(cols)].number_input(f"GPUs: {device_id}", min_value=1, max_value=MAX_GPUS, step=1,
+                                             key=GPUS_KEY + device_id)
+    _field_note(left, "fit_gpus", field_problems)
+    left.number_input("Custom device memory (GiB, 0 = none)", min_value=0, max_value=MAX_MEMORY_GIB, step=1,
+                      key="fit_memory")
+    _field_note(left, "fit_memory", field_problems)
     cols = right.columns(2)
-    cols[0].number_input("Batch", min_value=1, max_value=1024, step=1, key="fit_batch")
-    cols[1].selectbox("KV-cache dtype", ["auto", *KV_DTYPES], key="fit_kv")
+    cols[0].selectbox("Precision (context chart and verdicts)", DTYPES, key="fit_dtype")
+    cols[1].selectbox("Runtime", [AUTO, *RUNTIMES], key="fit_runtime",
+                      help="auto: llama.cpp for GGUF precisions, transformers for the others.")
+    right.number_input("Context length (tokens)", min_value=1, max_value=MAX_CONTEXT, step=1024, key="fit_context")
+    _field_note(right, "fit_context", field_problems)
+    cols = right.columns(2)
+    cols[0].number_input("Batch", min_value=1, max_value=MAX_BATCH, step=1, key="fit_batch")
+    cols[1].selectbox("KV-cache dtype", [AUTO, *KV_DTYPES], key="fit_kv")
+    _field_note(right, "fit_batch", field_problems)
 
     models = list(dict.fromkeys(m.strip() for m in st.session_state.fit_models.split(",") if m.strip()))
     _write_url(models)
@@ -173,25 +266,35 @@ def render() -> None:
     if not models:
         st.info("Type a model id above, or add models to the shortlist on the Browse page.")
         return
+    if len(models) > MAX_MODELS:
+        st.warning(f"{len(models)} models asked for: showing the first {MAX_MODELS}. Compare fewer at a time.")
+        models = models[:MAX_MODELS]
 
     state = st.session_state
-    devices = [find_device(d) for d in state.fit_devices]
+    devices = [(find_device(d), 1 if d == THIS_MACHINE else int(state.get(GPUS_KEY + d, 1))) for d in state.fit_devices]
     if state.fit_memory > 0:
-        devices.append(custom_device(state.fit_memory))
+        devices.append((custom_device(state.fit_memory), 1))
+    for device in (device for device, _ in devices if device.memory_bytes <= 0):
+        st.warning(f"{device.name}: its memory size is unknown, so it gets no verdict.")
+    devices = [(device, count) for device, count in devices if device.memory_bytes > 0]
     hardware = this_machine() if THIS_MACHINE in state.fit_devices else None
     settings = user_settings()
+    runtime = None if state.fit_runtime == AUTO else state.fit_runtime
     with st.spinner("Reading model facts…"):
-        fits = [fit_model(m, dtype=state.fit_dtype, context=int(state.fit_context), batch=int(state.fit_batch),
-                          kv_dtype=None if state.fit_kv == "auto" else state.fit_kv, devices=devices,
-                          gpus=int(state.fit_gpus), ram_bytes=hardware.ram_total_bytes if hardware else None,
-                          source=settings.catalog_source, token=call_token(), settings=settings)
-                for m in models]
+        facts = _facts(models, settings, call_token())
+    fits = [fit_model(m, dtype=state.fit_dtype, context=int(state.fit_context), batch=int(state.fit_batch),
+                      kv_dtype=None if state.fit_kv == AUTO else state.fit_kv, devices=devices,
+                      ram_bytes=hardware.ram_total_bytes if hardware else None, runtime=runtime,
+                      source=settings.catalog_source, settings=settings, facts=facts[m])
+            for m in models]
     for fit in fits:
         if fit.error is not None:
             st.error(f"**{without_links(fit.model_id)}**: {without_links(fit.error.user_message())}")
         elif fit.facts.source == "snapshot":
             st.caption(without_links(f"{fit.model_id}: figures from the offline snapshot."))
-        for note in (fit.facts.notes if fit.facts else ()):
+        if fit.facts is not None:
+            st.caption(without_links(f"{fit.model_id}: config source: {fit.facts.record.config.facts_source or 'unknown'}."))
+        for note in [*(fit.facts.notes if fit.facts else ()), *fit.notes]:
             st.caption(without_links(f"{fit.model_id}: {note}"))
         if fit.chosen is not None:
             for note in fit.chosen.notes:
@@ -200,14 +303,21 @@ def render() -> None:
     if not shown:
         return
     st.subheader("Memory per precision")
-    st.plotly_chart(precision_bars(shown, devices, int(state.fit_gpus)), width="stretch")
+    st.plotly_chart(precision_bars(shown, devices), width="stretch")
     st.subheader("Total memory against context length")
-    st.plotly_chart(context_curve(shown, devices, int(state.fit_gpus)), width="stretch")
+    st.plotly_chart(context_curve(shown, devices), width="stretch")
     st.subheader("Verdicts")
     rows = verdict_rows(shown)
     if rows:
         st.dataframe(rows, hide_index=True, width="stretch")
         st.caption("Decode speed is an upper bound: memory bandwidth / bytes read per token (active weights "
-                   "+ KV cache). Real speed is lower. Headroom: ≤85% comfortable, ≤98% tight, above no.")
+                   "+ KV cache), shown also where it does not fit. Across GPUs it adds their bandwidth only for "
+                   "a tensor-parallel split (vLLM); a layer split (transformers, llama.cpp) reads one device at a "
+                   "time. Headroom: ≤85% comfortable, ≤98% tight (vLLM: its 90% share), above no.")
+        st.subheader("Largest context per precision")
+        st.dataframe(context_rows(shown, int(state.fit_context)), hide_index=True, width="stretch")
+        sources = dict(shown[0].chosen.sources)
+        st.caption(f"Runtime {shown[0].chosen.runtime}: working buffers from {sources['activations']}; "
+                   f"overhead {sources['overhead']}.")
     else:
         st.info("Pick a device (or enter a custom memory size) to see verdicts.")

@@ -59,13 +59,16 @@ CONFIG_LABELS = {
     "num_experts": "Experts",
     "active_experts": "Active experts",
     "active_parameters": "Active parameters",
+    "facts_source": "Config source",
 }
+# Shown even when unknown: a missing context limit must read as unknown, not vanish.
+ALWAYS_SHOWN = ("Context length", "Config source")
 
 
 def config_facts(config: ModelConfig, *, known_only: bool) -> dict[str, str]:
     facts = {label: getattr(config, name) for name, label in CONFIG_LABELS.items()}
     if known_only:
-        facts = {label: value for label, value in facts.items() if value is not None}
+        facts = {label: value for label, value in facts.items() if value is not None or label in ALWAYS_SHOWN}
     if facts.get("Active parameters") is not None:
         facts["Active parameters"] = human_count(facts["Active parameters"])
     return {label: _text(value) for label, value in facts.items()}

@@ -1,0 +1,156 @@
+"""The "fits on" filter: vectorised over the snapshot, the same answer as the estimator per record (the
+live Hub's path), and the CLI flags."""
+
+import datetime as dt
+import json
+import os
+import random
+import subprocess
+import sys
+
+import pytest
+
+from hfdash.catalog import snapshot
+from hfdash.catalog.records import FitsOn, ModelQuery
+from hfdash.config import SHIPPED_SNAPSHOT
+from hfdash.errors import BadParameters
+from hfdash.hardware.estimate import estimate_memory
+from hfdash.hardware.fitsfilter import record_fits
+from tests.support.streamlit_app import REPO
+
+TODAY = dt.date(2026, 10, 5)
+NAMED = ("deepseek-ai/DeepSeek-V3", "google/gemma-3-27b-it", "openai/gpt-oss-20b", "meta-llama/Llama-3.1-8B-Instruct",
+         "Qwen/Qwen3-30B-A3B")
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return snapshot.load(SHIPPED_SNAPSHOT)
+
+
+@pytest.mark.parametrize("spec", [
+    FitsOn(device="rtx-3060", dtype="q4_k_m", context=32768),
+    FitsOn(device="rtx-4090", dtype="bf16", context=4096),
+    FitsOn(device="h100", dtype="int4", context=131072, runtime="vllm"),
+    FitsOn(device="m4-pro-48gb", dtype="fp8", context=8192),
+])
+def test_vectorised_fit_is_the_estimators_answer_row_by_row(shipped, spec):
+    result = shipped.search(ModelQuery(fits=spec, limit=5), today=TODAY)
+    fits, known = shipped._fit(spec)
+    # Random rows, plus MLA, sliding-window, MoE and sourced-config rows by name.
+    named = [int(shipped._ids_containing(i.lower()).nonzero()[0][0]) for i in NAMED]
+    rows = named + random.Random(7).sample(range(shipped.size), 400)
+    for row, record in zip(rows, shipped.records(rows)):
+        assert record_fits(record, spec) == (bool(fits[row]) if known[row] else None), record.id
+    assert result.total == int(fits.sum())
+    assert result.excluded_unknown["config"] == int((~known).sum())  # unknown fit: left out and counted
+    for record in result.records:  # what is listed fits, by the estimator's own total
+        estimate = estimate_memory(record, dtype=spec.dtype, context=spec.context, runtime=spec.runtime)
+        assert estimate.kv_cache_bytes is not None
+
+
+def test_what_fits_a_small_card_at_a_long_context(shipped):
+    spec = FitsOn(device="rtx-3060", dtype="q4_k_m", context=32768)
+    ids = {r.id for r in shipped.search(ModelQuery(fits=spec, limit=20_000), today=TODAY).records}
+    assert "meta-llama/Llama-3.1-8B-Instruct" in ids  # real config from a sourced copy: 131,072 max
+    assert "Qwen/Qwen3-8B" in ids
+    assert "Qwen/Qwen3-32B" not in ids  # 18 GiB of weights
+    assert "google/gemma-3-4b-it" not in ids  # gated, no config sourced: unknown, so left out
+    # A model whose own maximum is below the context does not fit it.
+    assert "openai-community/gpt2" not in ids
+
+
+@pytest.mark.parametrize("spec,message", [
+    (FitsOn(device="gtx-9999"), "unknown device 'gtx-9999'"),
+    (FitsOn(device="rtx-3060", dtype="int3"), "unknown dtype 'int3'"),
+    (FitsOn(device="rtx-3060", context=0), "context must be a positive number"),
+    (FitsOn(device="rtx-3060", runtime="ollama"), "unknown runtime 'ollama'"),
+])
+def test_bad_filter_is_a_clear_message(shipped, spec, message):
+    with pytest.raises(BadParameters, match=message):
+        shipped.search(ModelQuery(fits=spec), today=TODAY)
+
+
+def search(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hfdash", "search", "--source", "snapshot", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+
+
+def test_cli_fits_flags_give_the_same_models_as_the_filter(shipped):
+    done = search("--fits", "rtx-3060", "--fit-dtype", "q4_k_m", "--fit-context", "32768", "--task",
+                  "text-generation", "--limit", "30", "--json")
+    assert done.returncode == 0, done.stderr
+    ids = [model["id"] for model in json.loads(done.stdout)]
+    query = ModelQuery(task="text-generation", fits=FitsOn(device="rtx-3060", dtype="q4_k_m", context=32768),
+                       limit=30)
+    assert ids == [r.id for r in shipped.search(query, today=TODAY).records]
+    assert "with unknown memory fit (config facts)" in done.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--fits", "gtx-9999"], "unknown device 'gtx-9999'"),
+    (["--fits", "rtx-3060", "--fit-runtime", "ollama"], "unknown runtime 'ollama'"),
+    (["--fits", "rtx-3060", "--fit-context", "0"], "must be at least 1"),
+])
+def test_cli_bad_fits_flags_are_one_line_and_exit_2(args, message):
+    done = search(*args)
+    assert done.returncode == 2 and message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def open_browse(**params: str):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.switch_page("pages/1_Browse.py")
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def browse_ids(at) -> list[str]:
+    return [url.removeprefix("https://huggingface.co/") for url in at.dataframe(key="browse_table").value["Model"]]
+
+
+def test_browse_fits_filter_shows_what_the_cli_lists(monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    st.cache_data.clear()
+    at = open_browse(source="snapshot", task="text-generation", limit="30", fits="rtx-3060", fit_dtype="q4_k_m",
+                     fit_context="32768")
+    assert not at.exception
+    done = search("--fits", "rtx-3060", "--fit-dtype", "q4_k_m", "--fit-context", "32768", "--task",
+                  "text-generation", "--limit", "30", "--json")
+    assert browse_ids(at) == [model["id"] for model in json.loads(done.stdout)]
+    page_text = " ".join(str(e.value) for e in [*at.caption, *at.markdown, *at.info])
+    assert "memory fit (config facts)" in page_text  # how many were left out as unknown
+    # Set from the widgets, the filter goes to the URL under the CLI's flag names.
+    at.selectbox(key="browse_fits").set_value("h100").run()
+    at.selectbox(key="browse_fit_dtype").set_value("fp8").run()
+    at.selectbox(key="browse_fit_runtime").set_value("vllm").run()
+    assert (at.query_params["fits"], at.query_params["fit_runtime"]) == ("h100", "vllm")
+    assert "Qwen/Qwen3-32B" in browse_ids(at.number_input(key="browse_limit").set_value(300).run())
+    st.cache_data.clear()
+
+
+def test_browse_bad_fits_link_is_named_and_dropped(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    at = open_browse(source="snapshot", fits="gtx-9999")
+    assert not at.exception
+    assert any("fits: unknown device 'gtx-9999'" in w.value for w in at.warning)
+    assert at.selectbox(key="browse_fits").value == ""
+
+
+@pytest.mark.parametrize("model_id,context,source", [
+    ("meta-llama/Llama-3.1-8B-Instruct", "131,072", "mlc-ai/mlc-llm:python/mlc_llm/model/model_preset.py@"),
+    ("google/gemma-3-4b-it", "unknown", "the Hub config as scraped by llmfit (dropped: filler context)"),
+])
+def test_browse_details_show_the_context_and_where_the_facts_come_from(monkeypatch, model_id, context, source):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    at = open_browse(source="snapshot", model=model_id)
+    assert not at.exception
+    config = next(frame.value for frame in at.dataframe if "Config source" in list(frame.value.iloc[:, 0]))
+    facts = dict(zip(config.iloc[:, 0], config.iloc[:, 1]))
+    assert facts["Context length"] == context
+    assert facts["Config source"].startswith(source)
