@@ -51,13 +51,17 @@ def test_vectorised_fit_is_the_estimators_answer_row_by_row(shipped, spec):
 
 def test_what_fits_a_small_card_at_a_long_context(shipped):
     spec = FitsOn(device="rtx-3060", dtype="q4_k_m", context=32768)
-    ids = {r.id for r in shipped.search(ModelQuery(fits=spec, limit=20_000), today=TODAY).records}
-    assert "meta-llama/Llama-3.1-8B-Instruct" in ids  # real config from a sourced copy: 131,072 max
-    assert "Qwen/Qwen3-8B" in ids
-    assert "Qwen/Qwen3-32B" not in ids  # 18 GiB of weights
-    assert "google/gemma-3-4b-it" not in ids  # gated, no config sourced: unknown, so left out
+
+    def fits(model_id: str) -> bool:
+        found = shipped.search(ModelQuery(text=model_id, fits=spec, limit=1000), today=TODAY).records
+        return model_id in {r.id for r in found}
+
+    assert fits("meta-llama/Llama-3.1-8B-Instruct")  # real config from a sourced copy: 131,072 max
+    assert fits("Qwen/Qwen3-8B")
+    assert not fits("Qwen/Qwen3-32B")  # 18 GiB of weights
+    assert not fits("google/gemma-3-4b-it")  # gated, no config sourced: unknown, so left out
     # A model whose own maximum is below the context does not fit it.
-    assert "openai-community/gpt2" not in ids
+    assert not fits("openai-community/gpt2")
 
 
 @pytest.mark.parametrize("spec,message", [
