@@ -65,8 +65,8 @@ def test_same_seed_same_sampled_answer_and_stop_strings_cut(embedded_model_folde
 
 def test_system_prompt_replaces_the_templates_default(embedded_model_folder):
     loaded = load_model(EMBEDDED, token=None)
-    inputs, notices = encode(loaded, [Message("system", "You answer in French."), *CAPITAL])
-    prompt = loaded.tokenizer.decode(inputs["input_ids"][0])
+    ids, notices = encode(loaded, [Message("system", "You answer in French."), *CAPITAL])
+    prompt = loaded.tokenizer.decode(ids)
     assert "You answer in French." in prompt and "SmolLM" not in prompt and notices == []
 
 
