@@ -49,7 +49,7 @@ def test_two_local_panes_answer_side_by_side_and_stop_keeps_partial_text(app_ser
     assert query["panes"] == ["2"]
 
     # A long answer in pane 1, stopped while it streams: the partial text stays, marked "Stopped".
-    page.get_by_text("local · HuggingFaceTB/SmolLM2-135M-Instruct").first.click()  # set-up folds after a send
+    page.get_by_text("Set-up", exact=True).first.click()  # set-up folds after a send
     _commit(page, _pane_input(page, "Max new tokens", 0), "2000")
     _commit(page, _pane_input(page, "Temperature", 0), "0")  # greedy: this story does not end by itself soon
     _commit(page, page.get_by_label("Prompt", exact=True), "Write a very long story about a dragon and a knight.")

@@ -22,6 +22,7 @@ from hfdash.errors import HfdashError, Timeout, Unavailable, from_exception
 from hfdash.inference.local.sources import not_cached_offline
 
 REFUSAL_TTL_S = 60.0
+CONNECT_TIMEOUT_S = 2.0  # an unreachable Hub is known quickly, so an uncached model fails in seconds
 PUBLIC, RESTRICTED = "public", "restricted"
 
 _lock = threading.Lock()
@@ -79,6 +80,7 @@ def forget_checks() -> None:
 
 def _ask_hub(repo_id: str, token: str | None) -> None:
     """One auth-check request with a timeout and no retries (huggingface_hub's own call has neither)."""
+    import httpx2
     from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
     from hfdash.auth import hub_token_arg
@@ -88,7 +90,8 @@ def _ask_hub(repo_id: str, token: str | None) -> None:
     what = f"Checking access to {repo_id}"
     try:
         response = get_session().get(f"{load_settings().endpoint}/api/models/{repo_id}/auth-check",
-                                     headers=build_hf_headers(token=hub_token_arg(token)), timeout=timeout_s())
+                                     headers=build_hf_headers(token=hub_token_arg(token)),
+                                     timeout=httpx2.Timeout(timeout_s(), connect=CONNECT_TIMEOUT_S))
         hf_raise_for_status(response)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a typed, user-facing error
         raise from_exception(exc, what=what, repo_id=repo_id) from None

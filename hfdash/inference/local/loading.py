@@ -21,7 +21,8 @@ from hfdash.inference.local.access import check_access
 from hfdash.inference.local.engine import Engine
 from hfdash.inference.local.placement import choose_device, choose_dtype, guard, smallest_dtype
 from hfdash.inference.local.sources import (Progress, Source, cached_snapshot, convert_gguf, converted_folder,
-                                            download, embedded_gguf, folder_record, gguf_record, hub_record, locate)
+                                            download, embedded_gguf, folder_record, gguf_record, hub_record, locate,
+                                            not_cached_offline)
 
 MAX_LOADED = max(1, int(os.environ.get("HFDASH_MAX_LOADED_MODELS", "2")))
 
@@ -93,20 +94,18 @@ def load_model(spec: BackendSpec, *, token: str | None, on_progress: Progress | 
     A Hub model passes the Hub's access check for `token` first, every time (access.py)."""
     source = locate(spec)
     device = choose_device(spec.device)
-    cached = None
-    if source.kind == "hub":
-        cached = cached_snapshot(source.model_id)
-        check_access(source.model_id, token, cached=cached is not None)
     key = (source.kind, str(source.path or source.model_id), spec.dtype, device)
     entry = POOL.get(key)
-    if entry is not None:
-        return entry
-    with POOL.loading_lock(key):
-        entry = POOL.get(key)
-        if entry is None:
-            entry = _load(source, key, spec.dtype, device, token, on_progress, cached)
-            POOL.put(entry)
-        return entry
+    if entry is None:
+        with POOL.loading_lock(key):
+            entry = POOL.get(key)
+            if entry is None:
+                entry = _load(source, key, spec.dtype, device, token, on_progress)  # checks this token
+                POOL.put(entry)
+                return entry
+    if source.kind == "hub":
+        check_access(source.model_id, token, cached=True)  # in memory, so as good as cached
+    return entry
 
 
 def embedded_folder(on_progress: Progress | None = None) -> Path:
@@ -123,11 +122,13 @@ def embedded_folder(on_progress: Progress | None = None) -> Path:
 
 
 def _load(source: Source, key: tuple, requested_dtype: str, device: str, token: str | None,
-          on_progress: Progress | None, cached: Path | None) -> LoadedModel:
+          on_progress: Progress | None) -> LoadedModel:
     started = time.perf_counter()
     cache_names = {source.model_id}
+    cached = None
     if source.kind == "hub":
-        record = folder_record(cached, source.model_id) if cached else hub_record(source.model_id, token)
+        cached = cached_snapshot(source.model_id)
+        record = folder_record(cached, source.model_id) if cached else _hub_record(source.model_id, token)
     elif source.kind == "gguf":
         converted = converted_folder(source.path)
         # The converted copy's headers read in milliseconds; parsing the GGUF takes seconds.
@@ -137,6 +138,7 @@ def _load(source: Source, key: tuple, requested_dtype: str, device: str, token: 
         record = folder_record(source.path, source.model_id)
     guard(record, smallest_dtype(requested_dtype, device), device)  # before any download or measurement
     if source.kind == "hub":
+        check_access(source.model_id, token, cached=cached is not None)
         folder = cached or download(source.model_id, token, on_progress)
     elif source.kind == "gguf":
         folder = converted_folder(source.path)
@@ -162,6 +164,17 @@ def _load(source: Source, key: tuple, requested_dtype: str, device: str, token: 
     return LoadedModel(key=key, model_id=source.model_id, cache_names=frozenset(cache_names), model=model,
                        tokenizer=tokenizer, context_length=context, dtype=dtype, device=device,
                        engine=Engine(model, eos_ids(model, tokenizer)), load_s=time.perf_counter() - started)
+
+
+def _hub_record(repo_id: str, token: str | None):
+    from hfdash.catalog.hub import offline
+
+    try:
+        return hub_record(repo_id, token)
+    except HfdashError:
+        if offline():
+            raise not_cached_offline(repo_id) from None  # the snapshot does not know it either
+        raise
 
 
 def _from_folder(folder: Path, dtype: str, device: str):

@@ -1,0 +1,69 @@
+"""The served app's CPU use, read from /proc for the `streamlit run` process (all its threads): an idle tab
+costs nothing, and a tab closed mid-answer stops its generation within seconds."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.browser import wait_for_app
+
+IDLE_WINDOW_S = 20
+IDLE_CPU_S = 0.5  # over the whole window; a watcher walking .venv took 60-100% of a core
+GENERATING_CPU = 0.5  # cores: what the server uses while it generates
+IDLE_CPU = 0.1  # cores: what counts as idle again
+STOPPED_WITHIN_S = 20  # SESSION_GONE_S (5 s) plus the watch tick and slow shared CI cores
+
+
+def cpu_seconds(pid: int) -> float:
+    """user + system CPU time of the process, all threads (utime and stime, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_rate(pid: int, seconds: float) -> float:
+    """Cores used over the next `seconds`."""
+    before = cpu_seconds(pid)
+    time.sleep(seconds)
+    return (cpu_seconds(pid) - before) / seconds
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_an_idle_tab_leaves_the_server_idle(app_server, page):
+    server = app_server()
+    page.goto(f"{server.url}/Settings")
+    wait_for_app(page, timeout=60_000)
+    time.sleep(3)  # the first run's imports and caches settle
+    before = cpu_seconds(server.process.pid)
+    time.sleep(IDLE_WINDOW_S)
+    used = cpu_seconds(server.process.pid) - before
+    assert page.get_by_role("heading", name="Settings").count()  # the tab is still open and showing the page
+    assert used < IDLE_CPU_S, f"an idle tab cost the server {used:.2f} s of CPU in {IDLE_WINDOW_S} s"
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_closing_the_tab_mid_answer_stops_its_generation(app_server, page):
+    server = app_server()
+    page.goto(f"{server.url}/Playground?p1.max_new_tokens=2000&p1.temperature=0")
+    wait_for_app(page, timeout=60_000)
+    prompt = page.get_by_label("Prompt", exact=True)
+    prompt.fill("Write a very long story about a dragon and a knight.")
+    prompt.press("Tab")
+    wait_for_app(page)
+    page.get_by_role("button", name="Send", exact=True).click()
+    live = page.locator('[data-testid="stChatMessage"]').nth(1)
+    page.wait_for_function("el => el.innerText.split(/\\s+/).length > 12",
+                           arg=live.element_handle(timeout=180_000), timeout=180_000)
+    generating = cpu_rate(server.process.pid, 2)
+    assert generating > GENERATING_CPU, f"the server used {generating:.2f} cores while generating"
+
+    page.close()
+    closed = time.monotonic()
+    while (rate := cpu_rate(server.process.pid, 2)) > IDLE_CPU:
+        assert time.monotonic() - closed < STOPPED_WITHIN_S, f"still {rate:.2f} cores after the tab closed"
+    assert "Traceback" not in server.log()
