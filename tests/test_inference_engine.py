@@ -47,7 +47,7 @@ def test_four_panes_on_one_model_share_batched_steps_and_answer_as_alone(embedde
 
 
 def test_stop_ends_one_request_and_the_others_go_on(embedded_model_folder):
-    params = GenerationParams(temperature=0, max_new_tokens=48)
+    params = GenerationParams(temperature=0, max_new_tokens=TOKENS)
     alone = all_answers(EMBEDDED, STORY, params)[-1]
     stop = threading.Event()
     results: dict[str, object] = {}
@@ -55,7 +55,7 @@ def test_stop_ends_one_request_and_the_others_go_on(embedded_model_folder):
     def stopped_pane():
         for answer in stream_answer(EMBEDDED, [Message("system", "Be brief."), *STORY], params, token=None,
                                     stop=stop):
-            if len(answer.text.split()) >= 3:
+            if answer.text:
                 stop.set()
         results["stopped"] = answer
 
@@ -67,7 +67,7 @@ def test_stop_ends_one_request_and_the_others_go_on(embedded_model_folder):
         thread.start()
     for thread in threads:
         thread.join(timeout=300)
-    assert results["stopped"].status == "stopped" and results["stopped"].stats.output_tokens < 48
+    assert results["stopped"].status == "stopped" and results["stopped"].stats.output_tokens < TOKENS
     assert results["other"].status == "done" and results["other"].text == alone.text
 
 
