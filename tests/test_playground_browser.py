@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import wait_for_app
+from tests.support.browser import wait_for_app, wait_for_words
 
 STATS = re.compile(r"first token .* tok/s .* tokens")
 
@@ -54,9 +54,7 @@ def test_two_local_panes_answer_side_by_side_and_stop_keeps_partial_text(app_ser
     _commit(page, _pane_input(page, "Temperature", 0), "0")  # greedy: this story does not end by itself soon
     _commit(page, page.get_by_label("Prompt", exact=True), "Write a very long story about a dragon and a knight.")
     page.get_by_role("button", name="Send", exact=True).click()
-    live = answers.nth(3)  # pane 1 (first column): prompt, answer, prompt, live answer
-    page.wait_for_function(
-        "el => el.innerText.split(/\\s+/).length > 12", arg=live.element_handle(timeout=60_000), timeout=60_000)
+    wait_for_words(page, 3, 12, timeout=60_000)  # pane 1 (first column): prompt, answer, prompt, live answer
     page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop", exact=True).click()
     page.get_by_text("Stopped", exact=True).first.wait_for(timeout=30_000)
     expect(page.get_by_role("button", name="Send", exact=True)).to_be_enabled(timeout=30_000)

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import wait_for_app
+from tests.support.browser import wait_for_app, wait_for_words
 
 IDLE_WINDOW_S = 20
 IDLE_CPU_S = 0.5  # over the whole window; a watcher walking .venv took 60-100% of a core
-GENERATING_CPU = 0.5  # cores: what the server uses while it generates
-IDLE_CPU = 0.1  # cores: what counts as idle again
+GENERATING_CPU = 0.2  # cores: the server at work (a share of 2 busy shared cores)
+IDLE_CPU = 0.05  # cores: what counts as idle again
 STOPPED_WITHIN_S = 20  # SESSION_GONE_S (5 s) plus the watch tick and slow shared CI cores
 
 
@@ -51,16 +51,15 @@ def test_an_idle_tab_leaves_the_server_idle(app_server, page):
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_closing_the_tab_mid_answer_stops_its_generation(app_server, page):
+@pytest.mark.timeout(600)
+def test_closing_the_tab_mid_answer_stops_its_generation(app_server, page, embedded_model_folder):
     server = opened(app_server, page, "/Playground?p1.max_new_tokens=2000&p1.temperature=0")
     prompt = page.get_by_label("Prompt", exact=True)
     prompt.fill("Write a very long story about a dragon and a knight.")
     prompt.press("Tab")
     wait_for_app(page)
     page.get_by_role("button", name="Send", exact=True).click()
-    live = page.locator('[data-testid="stChatMessage"]').nth(1)
-    page.wait_for_function("el => el.innerText.split(/\\s+/).length > 12",
-                           arg=live.element_handle(timeout=180_000), timeout=180_000)
+    wait_for_words(page, 1, 12, timeout=400_000)  # the answer streams (the server loads the model first)
     generating = cpu_rate(server.process.pid, 2)
     assert generating > GENERATING_CPU, f"the server used {generating:.2f} cores while generating"
 

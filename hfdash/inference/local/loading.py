@@ -148,10 +148,10 @@ def _load(source: Source, key: tuple, requested_dtype: str, device: str, token: 
         cache_names.add(folder.name)
     else:
         folder = source.path
+    if on_progress:  # choosing the dtype may first time both on this CPU (once per machine and shape)
+        on_progress(f"Loading {source.model_id} on {device}", None)
     dtype = choose_dtype(requested_dtype, device, record)
     guard(record, dtype, device)
-    if on_progress:
-        on_progress(f"Loading {source.model_id} ({dtype} on {device})", None)
     try:
         model, tokenizer = _from_folder(folder, dtype, device)
     except HfdashError:
