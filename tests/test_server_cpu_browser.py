@@ -51,7 +51,7 @@ def test_an_idle_tab_leaves_the_server_idle(app_server, page):
 
 @pytest.mark.browser
 @pytest.mark.slow
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)
 def test_closing_the_tab_mid_answer_stops_its_generation(app_server, page, embedded_model_folder):
     server = opened(app_server, page, "/Playground?p1.max_new_tokens=2000&p1.temperature=0")
     prompt = page.get_by_label("Prompt", exact=True)
@@ -59,7 +59,7 @@ def test_closing_the_tab_mid_answer_stops_its_generation(app_server, page, embed
     prompt.press("Tab")
     wait_for_app(page)
     page.get_by_role("button", name="Send", exact=True).click()
-    wait_for_words(page, 1, 12, timeout=400_000)  # the answer streams (the server loads the model first)
+    wait_for_words(page, 1, 12, timeout=700_000)  # the server loads the model first: minutes on busy shared cores
     generating = cpu_rate(server.process.pid, 2)
     assert generating > GENERATING_CPU, f"the server used {generating:.2f} cores while generating"
 

@@ -36,7 +36,7 @@ from hfdash.inference.snippets import code_snippet
 from hfdash.ui.session import call_token
 
 MAX_PANES = 4
-LIVE_REFRESH_S = 0.25  # how often a live pane redraws
+LIVE_REFRESH_S = 0.5  # how often a live pane redraws (each redraw is a short script run)
 SESSION_GONE_S = 5.0  # a disconnected session keeps generating this long (a reconnect finds it running)
 PANES_KEY, RUN_KEY, SEND_KEY, PROMPT_KEY, VARIANTS_KEY, VARIANTS_ON_KEY, COUNT_KEY = (
     "pg_panes", "pg_run", "pg_send", "pg_prompt", "pg_variants", "pg_variants_on", "pg_count")

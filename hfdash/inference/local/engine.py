@@ -12,10 +12,12 @@ greedy and sampled requests cannot share it, and it has no per-request seed.
 
 from __future__ import annotations
 
+import atexit
 import os
 import queue
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 
 from hfdash.errors import Unavailable
@@ -28,6 +30,19 @@ ABANDONED_AFTER_S = 10.0  # a request whose reader went away (no read for this l
 IDLE_WAIT_S = 0.5
 
 _generations = threading.BoundedSemaphore(MAX_GENERATIONS)
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_engines() -> None:
+    """Let workers leave before the interpreter does: torch aborts if a thread is inside it at exit."""
+    engines = list(_ENGINES)
+    for engine in engines:
+        engine.close()
+        for request in engine._active:
+            request.cancel.set()
+    for engine in engines:
+        engine.join(timeout=5)
 
 
 def claim_generation() -> None:
@@ -63,6 +78,7 @@ class Request:
 
 class Engine:
     def __init__(self, model, eos_ids: set[int]):
+        _ENGINES.add(self)
         self.model = model
         self.eos_ids = eos_ids
         self._pending: queue.Queue[Request] = queue.Queue()
@@ -106,27 +122,38 @@ class Engine:
     # ---- the worker --------------------------------------------------------------------------------
 
     def _run(self) -> None:
+        while True:
+            self._drop_unwanted()
+            if not self._active:
+                try:
+                    request = self._pending.get(timeout=IDLE_WAIT_S)
+                except queue.Empty:
+                    with self._lock:
+                        if self._closed and self._pending.empty():
+                            self._thread = None
+                            return
+                    continue
+                self._pending.put(request)  # admitted below, with any others waiting
+            self._work()
+
+    def _work(self) -> None:
+        """Admit whoever is waiting, then one step. torch state is entered here only, never while idle,
+        so an idle worker holds nothing torch must tear down at exit."""
         import torch
 
         with torch.inference_mode():
-            while True:
-                self._drop_unwanted()
-                if not self._active:
-                    try:
-                        self._admit(self._pending.get(timeout=IDLE_WAIT_S))
-                    except queue.Empty:
-                        with self._lock:
-                            if self._closed and self._pending.empty():
-                                self._thread = None
-                                return
-                        continue
-                while self._mergeable or not self._active:  # join whoever is waiting, between steps
-                    try:
-                        self._admit(self._pending.get_nowait())
-                    except queue.Empty:
-                        break
-                if self._active:
-                    self._step()
+            while self._mergeable or not self._active:  # join whoever is waiting, between steps
+                try:
+                    self._admit(self._pending.get_nowait())
+                except queue.Empty:
+                    break
+            if self._active:
+                self._step()
+
+    def join(self, timeout: float) -> None:
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
 
     def _admit(self, request: Request) -> None:
         """Prefill one new request alone, emit its first token, then merge it into the batch."""
