@@ -23,7 +23,8 @@ def _commit(page, locator, value: str) -> None:
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_two_local_panes_answer_side_by_side_and_stop_keeps_partial_text(app_server, page):
+@pytest.mark.timeout(900)
+def test_two_local_panes_answer_side_by_side_and_stop_keeps_partial_text(app_server, page, embedded_model_folder):
     server = app_server()
     page.goto(f"{server.url}/Playground")
     wait_for_app(page, timeout=60_000)
@@ -38,7 +39,7 @@ def test_two_local_panes_answer_side_by_side_and_stop_keeps_partial_text(app_ser
     page.get_by_role("button", name="Send", exact=True).click()
     answers = page.locator('[data-testid="stChatMessage"]')
     stats = page.get_by_text(STATS)
-    stats.nth(1).wait_for(timeout=180_000)  # the first load converts the embedded GGUF once
+    stats.nth(1).wait_for(timeout=600_000)  # the server imports transformers and loads: minutes on busy cores
     assert answers.count() == 4  # each pane: the prompt and its answer
     texts = [answers.nth(i).inner_text() for i in range(4)]
     assert "What is the capital of France?" in texts[0] and "What is the capital of France?" in texts[2]
