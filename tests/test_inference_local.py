@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from hfdash.config import Settings, save_settings
-from hfdash.errors import BadParameters, NotFound, TooLarge
+from hfdash.errors import BadParameters, NotFound, TooLarge, Unavailable
 from hfdash.inference import EMBEDDED_MODEL, BackendSpec, GenerationParams, Message, stream_answer
 from hfdash.inference.local import PLAIN_TEXT_NOTICE, encode, load_model, loaded_models
 from tests.support.chat import all_answers, assert_streamed_capital, panes_at_once
@@ -65,8 +65,8 @@ def test_same_seed_same_sampled_answer_and_stop_strings_cut(embedded_model_folde
 
 def test_system_prompt_replaces_the_templates_default(embedded_model_folder):
     loaded = load_model(EMBEDDED, token=None)
-    inputs, notices = encode(loaded, [Message("system", "You answer in French."), *CAPITAL])
-    prompt = loaded.tokenizer.decode(inputs["input_ids"][0])
+    ids, notices = encode(loaded, [Message("system", "You answer in French."), *CAPITAL])
+    prompt = loaded.tokenizer.decode(ids)
     assert "You answer in French." in prompt and "SmolLM" not in prompt and notices == []
 
 
@@ -136,3 +136,29 @@ def test_unknown_folder_and_gguf_are_not_found():
     for model in ("./no/such/folder", "missing.gguf"):
         final = answers(CAPITAL, spec=BackendSpec("local", model=model))[-1]
         assert final.status == "error" and isinstance(final.error, NotFound), final.error
+
+
+@pytest.fixture
+def no_dtype_measurement(monkeypatch):
+    """Measuring a model's dtype speed runs a random copy of it: a model that cannot load must not get there."""
+    from hfdash.inference.local import placement
+
+    def refuse(shape):
+        raise AssertionError("measured the dtype of a model that is not available")
+
+    monkeypatch.setattr(placement, "decode_seconds", refuse)
+
+
+def test_uncached_hub_model_offline_fails_at_once_saying_why(monkeypatch, no_dtype_measurement):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    for model in ("Qwen/Qwen2.5-0.5B-Instruct", "example-org/nowhere-known"):  # in the snapshot, and not
+        final = answers(CAPITAL, spec=BackendSpec("local", model=model))[-1]
+        assert final.status == "error" and isinstance(final.error, Unavailable), final.error
+        assert f"{model} is not in the local model cache" in final.error.user_message()
+
+
+def test_uncached_hub_model_with_the_hub_unreachable_fails_saying_why(monkeypatch, no_dtype_measurement):
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # the discard port: nothing answers there
+    final = answers(CAPITAL, spec=BackendSpec("local", model="Qwen/Qwen2.5-0.5B-Instruct"))[-1]
+    assert final.status == "error" and isinstance(final.error, Unavailable), final.error
+    assert "not in the local model cache, and the Hub cannot be reached" in final.error.user_message()

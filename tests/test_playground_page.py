@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.support.chat import until_answered
 from tests.support.fault_server import FaultServer
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TOKEN = "hf_pageSecret0123456789abcdef"
 BADGE_ERROR = ":red-badge[Error]"
-STATS = re.compile(r"^first token \d+\.\d\d s · \d+\.\d tok/s · \d+ tokens( \(est\.\))? · total \d+\.\d\d s$")
+STATS = re.compile(r"^(load \d+\.\d\d s · )?first token \d+\.\d\d s · \d+\.\d tok/s · \d+ tokens( \(est\.\))? · total \d+\.\d\d s$")
 
 
 def _app(query: dict[str, str]) -> AppTest:
@@ -40,7 +41,7 @@ def _page_text(at) -> str:
 
 def _send(at, prompt: str) -> None:
     at.text_area(key="pg_prompt").set_value(prompt)
-    next(b for b in at.button if b.label == "Send").click().run()
+    until_answered(next(b for b in at.button if b.label == "Send").click().run())
 
 
 @pytest.mark.slow
@@ -96,7 +97,7 @@ def test_bad_input_is_explained_in_its_own_pane_and_loses_nothing(hub):
 
     for index, prompt in enumerate(["Hi", "Hi", "Hi", "word " * 10_000]):
         at.text_area(key=f"pg{index}_prompt").set_value(prompt)
-    next(b for b in at.button if b.label == "Send").click().run()
+    until_answered(next(b for b in at.button if b.label == "Send").click().run())
     assert not at.exception
     columns = _columns(at)
     assert any("temperature must be between 0 and 2" in e.value for e in columns[0].error)

@@ -10,6 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.support.chat import until_answered
 from tests.support.tokens import REPO, enter_token, page_text, register_user
 
 
@@ -89,7 +90,7 @@ def test_token_isolation_playground_session_without_token_does_not_borrow_one(hu
     go(session_b, "pages/3_Playground.py", panes="1",
        **{"p1.kind": "hosted", "p1.provider": "auto", "p1.model": "Qwen/Qwen2.5-7B-Instruct"})
     session_b.text_area(key="pg_prompt").set_value("Hi")
-    next(b for b in session_b.button if b.label == "Send").click().run()
+    until_answered(next(b for b in session_b.button if b.label == "Send").click().run())
     assert not session_b.exception
     assert "need an access token, and none is set" in "\n".join(e.value for e in session_b.error)
     assert [r.path for r in hub.requests if r.authorization == f"Bearer {token_a}"] == ["/api/whoami-v2"]

@@ -127,12 +127,19 @@ class Stats:
     output_tokens: int
     tokens_estimated: bool  # True when counted from text, not by a tokenizer or the server's usage
     tokens_per_s: float | None  # after the first token; None if fewer than two tokens
+    load_s: float | None = None  # local models: fetching/loading before the request was sent (0 if loaded)
+
+    @property
+    def load_part(self) -> str:
+        """'load 3.20 s · ' when this answer waited for its model to load, else ''."""
+        return f"load {self.load_s:.2f} s · " if self.load_s else ""
 
     def summary(self) -> str:
         approx = "~" if self.tokens_estimated else ""
         ttft = f"{self.ttft_s:.2f} s" if self.ttft_s is not None else "n/a"
         rate = f"{self.tokens_per_s:.1f} tok/s" if self.tokens_per_s is not None else "n/a tok/s"
-        return f"{approx}{self.output_tokens} tokens · first token {ttft} · {rate} · total {self.total_s:.2f} s"
+        return (f"{approx}{self.output_tokens} tokens · {self.load_part}first token {ttft} · {rate} · "
+                f"total {self.total_s:.2f} s")
 
 
 STATUSES = ("streaming", "done", "stopped", "incomplete", "error")
@@ -171,10 +178,12 @@ def estimate_tokens(text: str) -> int:
 
 
 class AnswerClock:
-    """Builds the growing Answer and its timing. Started when the request is sent."""
+    """Builds the growing Answer and its timing. Started when the request is sent (after any model load,
+    which `load_s` reports apart)."""
 
-    def __init__(self, notices: list[str] | None = None):
+    def __init__(self, notices: list[str] | None = None, *, load_s: float | None = None):
         self.started = time.perf_counter()
+        self.load_s = load_s
         self.first_at: float | None = None
         self.text = ""
         self.notices = list(notices or [])
@@ -207,6 +216,6 @@ class AnswerClock:
         if self.first_at is not None and tokens > 1 and end > self.first_at:
             rate = (tokens - 1) / (end - self.first_at)
         stats = Stats(ttft_s=ttft, total_s=end - self.started, output_tokens=tokens,
-                      tokens_estimated=estimated, tokens_per_s=rate)
+                      tokens_estimated=estimated, tokens_per_s=rate, load_s=self.load_s)
         answer = self.snapshot(status, error=error)
         return replace(answer, stats=stats)

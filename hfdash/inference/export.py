@@ -52,7 +52,7 @@ def stats_line(stats: Stats) -> str:
     ttft = f"{stats.ttft_s:.2f} s" if stats.ttft_s is not None else "n/a"
     rate = f"{stats.tokens_per_s:.1f} tok/s" if stats.tokens_per_s is not None else "n/a tok/s"
     tokens = f"{stats.output_tokens} tokens" + (" (est.)" if stats.tokens_estimated else "")
-    return f"first token {ttft} · {rate} · {tokens} · total {stats.total_s:.2f} s"
+    return f"{stats.load_part}first token {ttft} · {rate} · {tokens} · total {stats.total_s:.2f} s"
 
 
 def params_line(params: GenerationParams) -> str:

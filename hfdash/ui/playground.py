@@ -7,9 +7,11 @@ their starting values from the Pane (`value=` / `index=`), so a widget re-create
 starts from the pane's set-up, never from Streamlit's default (0.0 would be a bad top_p).
 
 Streaming: each pane's `stream_answer` runs in its own worker thread and writes its latest Answer into a
-`Slot`; the script thread polls the slots and redraws one `st.empty()` per pane. Workers never call
-Streamlit. A Stop click reruns the script: its callback sets the slots' stop events first, the new run
-re-attaches to the same slots, sees them end with status "stopped", and files the partial answers.
+`Slot` (local panes on one model share its engine, hfdash/inference/local/engine.py); workers never call
+Streamlit. Each live pane is an `st.fragment(run_every=...)` that redraws its slot; no script run waits
+on a generation. Every run, full or fragment, first files a finished run's answers, so after a Stop
+click, Streamlit's own header Stop or a reconnect, the page shows each pane's real state and Send works.
+A session whose browser is gone for `SESSION_GONE_S` has its generations stopped.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ from hfdash.ui.session import (call_token, sends_token, server_key_for, server_s
 
 MAX_PANES = 4
 MAX_BROWSER_INT = 2**53 - 1  # a number field holds integers exactly up to here (JavaScript's safe range)
-POLL_S = 0.1
+LIVE_REFRESH_S = 0.5  # how often a live pane redraws (each redraw is a short script run)
+SESSION_GONE_S = 5.0  # a disconnected session keeps generating this long (a reconnect finds it running)
 PANES_KEY, RUN_KEY, SEND_KEY, PROMPT_KEY, VARIANTS_KEY, VARIANTS_ON_KEY, COUNT_KEY = (
     "pg_panes", "pg_run", "pg_send", "pg_prompt", "pg_variants", "pg_variants_on", "pg_count")
 VIA_PROVIDERS, VIA_SERVER = "Inference Providers", "Server (base URL)"
@@ -61,8 +64,9 @@ class Pane(Transcript):
 class Slot:
     """One pane's running generation. Written by its worker thread, read by the script thread."""
 
-    def __init__(self, prompt: str):
+    def __init__(self, prompt: str, session_id: str | None = None):
         self.prompt = prompt
+        self.session_id = session_id  # the browser session it answers; None outside a served app
         self.stop = threading.Event()
         self.answer = Answer()
         self.progress: tuple[str, float | None] | None = None  # local model fetch / conversion / load
@@ -74,6 +78,7 @@ class Slot:
         self.thread = threading.Thread(target=self._work, args=args,
                                        name="hfdash-pane", daemon=True)
         self.thread.start()
+        _SESSION_WATCH.add(self)
 
     def _work(self, spec, messages, params, token, server_key) -> None:
         for answer in stream_answer(spec, messages, params, token=token, server_key=server_key, stop=self.stop,
@@ -86,6 +91,59 @@ class Slot:
     @property
     def running(self) -> bool:
         return self.thread is not None and self.thread.is_alive()
+
+
+class SessionWatch:
+    """Stops the generations of sessions whose browser has gone (tab closed, connection lost) for
+    `SESSION_GONE_S`: one thread, running only while some slot is."""
+
+    def __init__(self):
+        self._slots: set[Slot] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def add(self, slot: Slot) -> None:
+        with self._lock:
+            self._slots.add(slot)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._watch, name="hfdash-session-watch", daemon=True)
+                self._thread.start()
+
+    def _watch(self) -> None:
+        gone_since: dict[Slot, float] = {}
+        while True:
+            time.sleep(1.0)
+            with self._lock:
+                self._slots = {slot for slot in self._slots if slot.running}
+                if not self._slots:
+                    self._thread = None
+                    return
+                slots = list(self._slots)
+            now = time.monotonic()
+            for slot in slots:
+                if session_alive(slot.session_id):
+                    gone_since.pop(slot, None)
+                elif now - gone_since.setdefault(slot, now) >= SESSION_GONE_S:
+                    slot.stop.set()
+
+
+def session_alive(session_id: str | None) -> bool:
+    """Whether the browser session is connected (Streamlit keeps a disconnected one for a reconnect)."""
+    from streamlit import runtime
+
+    if session_id is None or not runtime.exists():
+        return True
+    return runtime.get_instance().is_active_session(session_id)
+
+
+def _session_id() -> str | None:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else None
+
+
+_SESSION_WATCH = SessionWatch()
 
 
 # ---- URL round trip (pure functions: they take and give plain dicts) ----
@@ -367,9 +425,10 @@ def _pane_setup(index: int, pane: Pane, saved_urls: list[str]) -> HfdashError | 
     """Draw the pane's set-up widgets, copy their values into the pane; return what stops it sending."""
     key = functools.partial(_widget_key, index)
     st.subheader(f"Pane {index + 1}")
+    header = st.empty()  # filled after the widgets, so it names the set-up this run will send with
     # Open until the first send, then folded so the conversation is in view.
     busy = RUN_KEY in st.session_state or st.session_state.get(SEND_KEY, False)
-    with st.expander(without_links(pane.spec.label), expanded=not (pane.turns or busy)):
+    with st.expander("Set-up", expanded=not (pane.turns or busy)):
         kind = st.radio("Backend", KINDS, index=KINDS.index(pane.spec.kind), key=key("kind"), horizontal=True,
                         format_func={"local": "Local (transformers)", "hosted": "Hosted"}.get)
         model = st.text_input(
@@ -387,6 +446,7 @@ def _pane_setup(index: int, pane: Pane, saved_urls: list[str]) -> HfdashError | 
             pane.spec = _hosted_setup(index, pane.spec, model, saved_urls)
         pane.system = st.text_area("System prompt", value=pane.system, key=key("system"), height=68)
         pane.params = _params_setup(index, pane.params)
+    header.caption(without_links(pane.spec.label))
     problem = _setup_problem(pane.spec, pane.params)
     if problem is not None:
         st.warning(f"**{problem.title}**: {without_links(problem.user_message())}")
@@ -420,15 +480,11 @@ def _answer_view(answer: Answer, progress: tuple[str, float | None] | None = Non
         st.caption(stats_line(answer.stats))
 
 
-def _turn_view(prompt: str, answer: Answer | None = None, images_key: str | None = None):
-    """Draw one exchange; with no answer yet, return the placeholder the streaming loop fills."""
+def _turn_view(prompt: str, answer: Answer, images_key: str | None = None) -> None:
     with st.chat_message("user"):
         st.markdown(prompt)
     with st.chat_message("assistant"):
-        if answer is None:
-            return st.empty()
         _answer_view(answer, images_key=images_key)
-    return None
 
 
 def _snippet_messages(pane: Pane, typed: str):
@@ -450,6 +506,7 @@ def _prompt_for(index: int, variants: bool) -> str:
 def _start_run(panes: list[Pane], problems: list[HfdashError | None], variants: bool) -> None:
     """Start one worker per pane that can send; panes that cannot say why. Clears the sent prompts."""
     token = call_token()
+    session_id = _session_id()
     run: dict[int, Slot] = {}
     for index, pane in enumerate(panes):
         prompt = _prompt_for(index, variants)
@@ -461,7 +518,7 @@ def _start_run(panes: list[Pane], problems: list[HfdashError | None], variants: 
             except HfdashError as err:
                 pane.refused = err
         if pane.refused is None:
-            run[index] = Slot(prompt)
+            run[index] = Slot(prompt, session_id)
             run[index].start(pane, token, server_secret_for(pane.spec.base_url))
     if run:
         st.session_state[RUN_KEY] = run
@@ -472,30 +529,32 @@ def _start_run(panes: list[Pane], problems: list[HfdashError | None], variants: 
             st.session_state[PROMPT_KEY] = ""
 
 
-def _follow_run(run: dict[int, Slot], boxes: dict, panes: list[Pane]) -> None:
-    """Redraw each pane's live answer until every worker has finished, then file the answers."""
-    shown: dict[int, tuple] = {}
-    # Reading session state each round is also where Streamlit lets a rerun (a Stop click) interrupt
-    # this loop, even while no pane has anything new to draw.
-    while st.session_state.get(RUN_KEY) is run:
-        finished = not any(slot.running for slot in run.values())
-        for index, slot in run.items():
-            seen = (slot.answer, slot.progress)
-            if index in boxes and shown.get(index) != seen:
-                shown[index] = seen
-                with boxes[index].container():
-                    _answer_view(slot.answer, slot.progress)
-        if finished:
-            break
-        time.sleep(POLL_S)
-    else:
-        return
-    # No Streamlit call between filing and forgetting the run: a rerun cannot interrupt it half-way.
+def _finished(run: dict[int, Slot]) -> bool:
+    return not any(slot.running for slot in run.values())
+
+
+def _file_run(run: dict[int, Slot], panes: list[Pane]) -> None:
+    """Move the finished answers into the panes' histories and forget the run (no Streamlit call between)."""
     for index, slot in run.items():
         if index < len(panes):
             panes[index].turns.append(Turn(slot.prompt, slot.answer))
     del st.session_state[RUN_KEY]
-    st.rerun()
+
+
+@st.fragment(run_every=LIVE_REFRESH_S)
+def _live_exchange(index: int) -> None:
+    """One pane's exchange while its run is live; redrawn every LIVE_REFRESH_S without rerunning the page."""
+    run = st.session_state.get(RUN_KEY)
+    if not run or index not in run:
+        return
+    if _finished(run):
+        _file_run(run, st.session_state[PANES_KEY])
+        st.rerun()  # the whole page: filed answers in the history, Send enabled
+    slot = run[index]
+    with st.chat_message("user"):
+        st.markdown(slot.prompt)
+    with st.chat_message("assistant"):
+        _answer_view(slot.answer, slot.progress)
 
 
 # ---- the page ----
@@ -521,13 +580,14 @@ def _controls(panes: list[Pane], variants: bool, running: bool) -> None:
                                 mime="text/markdown", on_click="ignore", width="stretch")
 
 
-def _pane_body(index: int, pane: Pane, slot: Slot | None, variants: bool):
-    """History, the live exchange, the pane's own prompt, 'Copy as code'; returns the live placeholder."""
+def _pane_body(index: int, pane: Pane, slot: Slot | None, variants: bool) -> None:
+    """History, the live exchange, the pane's own prompt, 'Copy as code'."""
     if pane.refused is not None:
         st.error(f"**{pane.refused.title}**: {without_links(pane.refused.user_message())}")
     for number, turn in enumerate(pane.turns):
         _turn_view(turn.prompt, turn.answer, images_key=_widget_key(index, f"{IMAGES_KEY}{number}"))
-    box = _turn_view(slot.prompt) if slot is not None else None
+    if slot is not None:
+        _live_exchange(index)
     if variants:
         st.text_area(f"Prompt for pane {index + 1}", key=_widget_key(index, "prompt"), height=80)
     base_url = pane.spec.base_url
@@ -538,7 +598,6 @@ def _pane_body(index: int, pane: Pane, slot: Slot | None, variants: bool):
                 language="python")
     st.button("Clear history", key=_widget_key(index, "clear"), on_click=_clear_history, args=(index,),
               disabled=not pane.turns or slot is not None)
-    return box
 
 
 def render_playground() -> None:
@@ -551,17 +610,14 @@ def render_playground() -> None:
     for index, (column, pane) in enumerate(zip(columns, panes)):
         with column:
             problems.append(_pane_setup(index, pane, saved_urls))
+    if RUN_KEY in st.session_state and _finished(st.session_state[RUN_KEY]):
+        _file_run(st.session_state[RUN_KEY], panes)  # e.g. it ended while no fragment was drawing
     if st.session_state.pop(SEND_KEY, False) and RUN_KEY not in st.session_state:
         _start_run(panes, problems, variants)
     run: dict[int, Slot] = st.session_state.get(RUN_KEY, {})
     with controls:
         _controls(panes, variants, running=bool(run))
-    boxes = {}
     for index, (column, pane) in enumerate(zip(columns, panes)):
         with column:
-            box = _pane_body(index, pane, run.get(index), variants)
-            if box is not None:
-                boxes[index] = box
+            _pane_body(index, pane, run.get(index), variants)
     _sync_url(panes, variants)
-    if run:
-        _follow_run(run, boxes, panes)

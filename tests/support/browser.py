@@ -26,3 +26,11 @@ def wait_for_app(page, timeout: float = 30_000) -> None:
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
         " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
         timeout=timeout)
+
+
+def wait_for_words(page, message: int, words: int, timeout: float = 180_000) -> None:
+    """Wait until chat message number `message` (0-based, in page order) shows more than `words` words.
+    Looked up afresh on each poll: a live pane's fragment redraws its elements."""
+    page.wait_for_function(
+        "([n, words]) => { const m = document.querySelectorAll('[data-testid=\"stChatMessage\"]')[n];"
+        " return !!m && m.innerText.split(/\\s+/).length > words; }", arg=[message, words], timeout=timeout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Callable
 
 from hfdash.inference import Answer, BackendSpec, GenerationParams, Message, stream_answer
@@ -39,3 +40,14 @@ def panes_at_once(spec: BackendSpec, systems: list[str], prompt: list[Message], 
     for thread in threads:
         thread.join(timeout=180)
     return [finals.get(index) for index in range(len(systems))]
+
+
+def until_answered(at, timeout: float = 240):
+    """Rerun an AppTest Playground until its run is filed. The page never waits for a generation (live
+    panes are fragments AppTest does not rerun by itself); each full run files a finished run."""
+    deadline = time.monotonic() + timeout
+    while "pg_run" in at.session_state:
+        assert time.monotonic() < deadline, "the Playground's answers did not finish in time"
+        time.sleep(0.5)
+        at.run()
+    return at

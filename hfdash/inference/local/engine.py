@@ -1,0 +1,285 @@
+"""One inference engine per loaded model, shared by every pane and session that uses the model.
+
+A long-lived worker thread owns the model's compute. It steps all active requests together as one
+left-padded batch over a shared KV cache; a new request is prefilled alone between two steps and then
+joins the batch. A request leaves the batch when it ends, is stopped (at most the step already running
+finishes), or nobody has read it for `ABANDONED_AFTER_S`. Callers only submit and read. Each request
+samples with its own torch.Generator, so a seed gives the same answer whatever else shares the batch.
+
+transformers' continuous-batching manager is not used: it takes one generation config per manager, so
+greedy and sampled requests cannot share it, and it has no per-request seed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import queue
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+
+from hfdash.errors import Unavailable
+from hfdash.inference.base import GenerationParams
+
+# Operator limits for a shared server (environment variables, read at start).
+MAX_GENERATIONS = max(1, int(os.environ.get("HFDASH_MAX_LOCAL_GENERATIONS") or 8))
+MAX_NEW_TOKENS = max(1, int(os.environ.get("HFDASH_MAX_NEW_TOKENS") or 4096))
+ABANDONED_AFTER_S = 10.0  # a request whose reader went away (no read for this long) is dropped
+IDLE_WAIT_S = 0.5
+
+_generations = threading.BoundedSemaphore(MAX_GENERATIONS)
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_engines() -> None:
+    """Let workers leave before the interpreter does: torch aborts if a thread is inside it at exit."""
+    engines = list(_ENGINES)
+    for engine in engines:
+        engine.close()
+        for request in engine._active:
+            request.cancel.set()
+    for engine in engines:
+        engine.join(timeout=5)
+
+
+def claim_generation() -> None:
+    """Take one of the server's local generation slots (give it back with `release_generation`)."""
+    if not _generations.acquire(blocking=False):
+        raise Unavailable(f"This server is already generating {MAX_GENERATIONS} local answers, its limit "
+                          f"(HFDASH_MAX_LOCAL_GENERATIONS).",
+                          hint="Send again when one has finished, or use a hosted backend.")
+
+
+def release_generation() -> None:
+    _generations.release()
+
+
+@dataclass(eq=False)
+class Request:
+    prompt: list[int]
+    params: GenerationParams
+    max_new: int
+    stop: threading.Event  # the user's Stop
+    tokens: list[int] = field(default_factory=list)  # appended by the worker only
+    finished: bool = False  # set by the worker after the last token
+    error: BaseException | None = None
+    news: threading.Event = field(default_factory=threading.Event)  # set after each change
+    cancel: threading.Event = field(default_factory=threading.Event)  # the reader needs no more tokens
+    read_at: float = field(default_factory=time.monotonic)
+    generator: object = None
+
+    def unwanted(self) -> bool:
+        return (self.stop.is_set() or self.cancel.is_set()
+                or time.monotonic() - self.read_at > ABANDONED_AFTER_S)
+
+
+class Engine:
+    def __init__(self, model, eos_ids: set[int]):
+        _ENGINES.add(self)
+        self.model = model
+        self.eos_ids = eos_ids
+        self._pending: queue.Queue[Request] = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        # The batch, touched by the worker thread only.
+        self._active: list[Request] = []
+        self._cache = None  # KV cache, one row per active request, left-padded to a common length
+        self._mask = None  # [batch, length]: 1 for real tokens, 0 for padding
+        self._positions = None  # [batch]: each request's next position id
+        self._next = None  # [batch, 1]: each request's last sampled token, not yet fed
+        self._mergeable = True  # False for caches that cannot be padded and joined (sliding windows)
+
+    def submit(self, prompt: list[int], params: GenerationParams, max_new: int,
+               stop: threading.Event) -> Request:
+        import torch
+
+        generator = torch.Generator()
+        if params.seed is None:
+            generator.seed()
+        else:
+            generator.manual_seed(params.seed)
+        request = Request(prompt=prompt, params=params, max_new=max_new, stop=stop, generator=generator)
+        with self._lock:
+            self._pending.put(request)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="hfdash-engine", daemon=True)
+                self._thread.start()
+        return request
+
+    def close(self) -> None:
+        """The model left the pool: the worker ends once its requests are done."""
+        self._closed = True
+
+    @property
+    def busy(self) -> int:
+        """Requests generating or waiting (for tests and the bench)."""
+        return len(self._active) + self._pending.qsize()
+
+    # ---- the worker --------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            self._drop_unwanted()
+            if not self._active:
+                try:
+                    request = self._pending.get(timeout=IDLE_WAIT_S)
+                except queue.Empty:
+                    with self._lock:
+                        if self._closed and self._pending.empty():
+                            self._thread = None
+                            return
+                    continue
+                self._pending.put(request)  # admitted below, with any others waiting
+            self._work()
+
+    def _work(self) -> None:
+        """Admit whoever is waiting, then one step. torch state is entered here only, never while idle,
+        so an idle worker holds nothing torch must tear down at exit."""
+        import torch
+
+        with torch.inference_mode():
+            while self._mergeable or not self._active:  # join whoever is waiting, between steps
+                try:
+                    self._admit(self._pending.get_nowait())
+                except queue.Empty:
+                    break
+            if self._active:
+                self._step()
+
+    def join(self, timeout: float) -> None:
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _admit(self, request: Request) -> None:
+        """Prefill one new request alone, emit its first token, then merge it into the batch."""
+        import torch
+
+        if request.unwanted():
+            _finish(request)
+            return
+        try:
+            ids = torch.tensor([request.prompt], device=self.model.device)
+            out = self.model(input_ids=ids, use_cache=True, logits_to_keep=1)
+            token = self._pick(request, out.logits[0, -1].float().cpu())
+            if self._emit(request, token):
+                self._join(request, out.past_key_values, len(request.prompt), token)
+        except BaseException as exc:  # reported to the request's reader; the others go on
+            _finish(request, exc)
+
+    def _step(self) -> None:
+        """One decode step for the whole batch."""
+        import torch
+
+        try:
+            mask = torch.cat([self._mask, self._mask.new_ones(len(self._active), 1)], dim=1)
+            out = self.model(input_ids=self._next, attention_mask=mask, position_ids=self._positions[:, None],
+                             past_key_values=self._cache, use_cache=True, logits_to_keep=1)
+        except BaseException as exc:
+            for request in self._active:
+                _finish(request, exc)
+            self._reset()
+            return
+        self._cache, self._mask = out.past_key_values, mask
+        self._positions = self._positions + 1
+        logits = out.logits[:, -1].float().cpu()
+        keep, tokens = [], []
+        for row, request in enumerate(self._active):
+            token = self._pick(request, logits[row])
+            if self._emit(request, token):
+                keep.append(row)
+                tokens.append(token)
+        self._keep(keep)
+        if keep:
+            self._next = torch.tensor(tokens, device=self.model.device)[:, None]
+
+    def _emit(self, request: Request, token: int) -> bool:
+        """Hand the token to the reader; whether the request goes on."""
+        if token in self.eos_ids:
+            _finish(request)
+            return False
+        request.tokens.append(token)
+        if len(request.tokens) >= request.max_new:
+            _finish(request)
+            return False
+        request.news.set()
+        return True
+
+    @staticmethod
+    def _pick(request: Request, logits) -> int:
+        import torch
+
+        params = request.params
+        if params.greedy:
+            return int(logits.argmax())
+        probs = torch.softmax(logits / params.temperature, dim=-1)
+        if params.top_p < 1:
+            probs, order = probs.sort(descending=True)
+            probs[probs.cumsum(0) - probs > params.top_p] = 0  # the smallest set that reaches top_p
+            return int(order[torch.multinomial(probs, 1, generator=request.generator)])
+        return int(torch.multinomial(probs, 1, generator=request.generator))
+
+    def _join(self, request: Request, cache, length: int, token: int) -> None:
+        import torch
+        import torch.nn.functional as F
+        from transformers.cache_utils import DynamicLayer
+
+        device = self.model.device
+        mask = torch.ones(1, length, dtype=torch.long, device=device)
+        position = torch.tensor([length], device=device)
+        latest = torch.tensor([[token]], device=device)
+        if not self._active:
+            self._cache, self._mask, self._positions, self._next = cache, mask, position, latest
+            self._active = [request]
+            self._mergeable = all(type(layer) is DynamicLayer for layer in cache.layers)
+            return
+        ours, theirs = max(0, length - self._mask.shape[1]), max(0, self._mask.shape[1] - length)
+        for mine, new in zip(self._cache.layers, cache.layers):  # left-pad the shorter side, then stack
+            mine.keys = torch.cat([F.pad(mine.keys, (0, 0, ours, 0)), F.pad(new.keys, (0, 0, theirs, 0))])
+            mine.values = torch.cat([F.pad(mine.values, (0, 0, ours, 0)), F.pad(new.values, (0, 0, theirs, 0))])
+        self._mask = torch.cat([F.pad(self._mask, (ours, 0)), F.pad(mask, (theirs, 0))])
+        self._positions = torch.cat([self._positions, position])
+        self._next = torch.cat([self._next, latest])
+        self._active.append(request)
+
+    def _drop_unwanted(self) -> None:
+        keep = []
+        for row, request in enumerate(self._active):
+            if request.unwanted():
+                _finish(request)
+            else:
+                keep.append(row)
+        self._keep(keep)
+
+    def _keep(self, rows: list[int]) -> None:
+        """Keep only these rows of the batch; drop padding no row needs any more."""
+        import torch
+
+        if len(rows) == len(self._active):
+            return
+        if not rows:
+            self._reset()
+            return
+        index = torch.tensor(rows, device=self.model.device)
+        self._cache.batch_select_indices(index)
+        self._mask, self._positions = self._mask[index], self._positions[index]
+        self._next = self._next[index]
+        self._active = [self._active[row] for row in rows]
+        unused = int(self._mask.any(dim=0).nonzero()[0])
+        if unused and self._mergeable:
+            self._mask = self._mask[:, unused:]
+            for layer in self._cache.layers:
+                layer.keys, layer.values = layer.keys[..., unused:, :], layer.values[..., unused:, :]
+
+    def _reset(self) -> None:
+        self._active, self._cache, self._mask, self._positions, self._next = [], None, None, None, None
+
+
+def _finish(request: Request, error: BaseException | None = None) -> None:
+    request.error = error
+    request.finished = True
+    request.news.set()
