@@ -13,6 +13,7 @@ from pathlib import Path
 
 from hfdash.config import cache_dir
 from hfdash.errors import BadParameters, HfdashError
+from hfdash.safefile import TEMP_PREFIX
 from hfdash.units import human_bytes
 
 HUB = "Hugging Face cache"
@@ -61,7 +62,8 @@ def _converted_models() -> list[CachedModel]:
     if not root.is_dir():
         return []
     models = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+    # A conversion in progress (or left by a killed one) stages under TEMP_PREFIX: not a model yet.
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(TEMP_PREFIX)):
         stats = [f.stat() for f in folder.rglob("*") if f.is_file()]
         models.append(CachedModel(CONVERTED, folder.name, folder, sum(s.st_size for s in stats),
                                   max((s.st_atime for s in stats), default=None)))

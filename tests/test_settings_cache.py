@@ -9,6 +9,7 @@ import pytest
 
 from hfdash.cache import CONVERTED, HUB, delete_cached, list_cached
 from hfdash.errors import BadParameters
+from hfdash.safefile import TEMP_PREFIX
 from hfdash.units import human_bytes
 from tests.support.hf_cache import add_cached_model
 from tests.support.tokens import page_text, settings_app
@@ -38,6 +39,13 @@ def test_cache_manager_lists_models_with_size_and_last_use(filled_cache):
     week_ago = time.strftime("%Y-%m-%d", time.localtime(time.time() - 7 * 86400))
     assert table["Last used"][0].startswith(week_ago)
     assert "3 model(s)" in page_text(app)
+
+
+def test_a_conversion_still_being_staged_is_not_listed_as_a_model(filled_cache):
+    staging = filled_cache["converted_path"].parent / f"{TEMP_PREFIX}4242-feedbeef"
+    staging.mkdir()
+    (staging / "model.safetensors").write_bytes(b"w" * 5000)
+    assert [m.model_id for m in list_cached()] == ["acme/big", "Tiny.Q4_0-0123abcd", "acme/small"]
 
 
 def test_cache_delete_asks_for_confirmation_then_reports_total_freed(filled_cache):
