@@ -35,28 +35,25 @@ class RecordedPage:
 
     def enter_token(self, token: str, *, save: bool = False) -> None:
         """On the Settings page: paste the token, choose where it lives, press "Check and use token"."""
-        if save:
-            self.page.get_by_text("Saved to the Hugging Face token file").click()
-            wait_for_app(self.page)
-        field = self.page.get_by_role("textbox", name="Access token", exact=True)
-        field.fill(token)
-        field.press("Enter")
-        wait_for_app(self.page)
-        self.page.get_by_role("button", name="Check and use token").click()
-        self.wait_for("Token accepted for")
+        self._submit_secret("Access token", token, save_choice="Saved to the Hugging Face token file" if save else None,
+                            button="Check and use token", until="Token accepted for")
 
     def enter_server_key(self, base_url: str, key: str, *, save: bool = False) -> None:
         """On the Settings page: a key for a server not saved in Settings (this session's, or saved)."""
         self.page.get_by_role("textbox", name="Base URL", exact=True).fill(base_url)
-        if save:
-            self.page.get_by_text("Saved on this machine").click()
+        self._submit_secret("API key", key, save_choice="Saved on this machine" if save else None,
+                            button="Use this key", until=f"API key for {base_url}")
+
+    def _submit_secret(self, label: str, secret: str, *, save_choice: str | None, button: str, until: str) -> None:
+        if save_choice:
+            self.page.get_by_text(save_choice).click()
             wait_for_app(self.page)
-        field = self.page.get_by_role("textbox", name="API key", exact=True)
-        field.fill(key)
+        field = self.page.get_by_role("textbox", name=label, exact=True)
+        field.fill(secret)
         field.press("Enter")
         wait_for_app(self.page)
-        self.page.get_by_role("button", name="Use this key").click()
-        self.wait_for(f"API key for {base_url}")
+        self.page.get_by_role("button", name=button).click()
+        self.wait_for(until)
 
     def shows(self, text: str) -> bool:
         return text in self.page.inner_text("body")
