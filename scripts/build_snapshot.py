@@ -22,7 +22,7 @@ import datetime as dt
 import json
 import re
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -54,9 +54,8 @@ FILLER_CONTEXT = 4096
 MLA_ARCHITECTURES = ("deepseek_v2", "deepseek_v3", "kimi_k2")
 # A GGUF repo's count below this share of a same-shape sibling's was read from one shard or file.
 PACKED_SHARE = 0.5
-CONFIG_KEYS = ("architecture", "context_length", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
-               "head_dim", "hidden_size", "vocab_size", "is_moe", "num_experts", "active_experts",
-               "active_parameters")
+# The scrape names its config facts as ModelConfig does; where they come from is said separately.
+CONFIG_KEYS = tuple(f.name for f in fields(ModelConfig) if f.name != "facts_source")
 
 
 def source_file(src: Path, pattern: str) -> tuple[Path, str]:
@@ -188,6 +187,8 @@ def hub_record(raw: dict, offers: tuple[ProviderOffer, ...], config: ModelConfig
         license=raw.get("license") or None,
         providers=tuple(sorted({offer.provider for offer in offers})),
         offers=offers,
+        languages=tuple(raw["languages"]) if raw.get("languages") else None,
+        gguf_copies=tuple(source["repo"] for source in raw["gguf_sources"]) if raw.get("gguf_sources") else None,
         config=config,
     )
 

@@ -11,9 +11,9 @@ import json
 import sys
 from pathlib import Path
 
-from hfdash.catalog.records import MAX_LIMIT, FitsOn, ModelQuery, SearchResult, Sort, check_bound
+from hfdash.catalog.records import MAX_LIMIT, FitsOn, ModelQuery, SearchResult, Sort, cell, check_bound, table_columns
 from hfdash.config import CATALOG_SOURCES
-from hfdash.units import human_count, parse_count
+from hfdash.units import parse_count
 
 DEFAULT_REFRESH_LIMIT = 20_000
 
@@ -133,20 +133,16 @@ def describe(result: SearchResult) -> str:
 def table(result: SearchResult) -> str:
     if not result.records:
         return "No model matches. Loosen a filter."
-    header = ("id", "task", "params", "likes", "downloads", "created", "providers")
-    rows = [(r.id, r.task or "?", human_count(r.params), _int(r.likes), _int(r.downloads),
-             r.created_at.isoformat() if r.created_at else "?",
-             "?" if r.providers is None else ", ".join(r.providers) or "-") for r in result.records]
+    columns = table_columns()
+    header = tuple(c.heading for c in columns)
+    rows = [tuple(cell(r, c, unknown="?") for c in columns) for r in result.records]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    right = {2, 3, 4}
-    lines = ["  ".join(cell.rjust(w) if i in right else cell.ljust(w)
-                       for i, (cell, w) in enumerate(zip(row, widths))).rstrip() for row in [header, *rows]]
+    right = {i for i, c in enumerate(columns) if c.format in ("int", "count")}
+    lines = ["  ".join(text.rjust(w) if i in right else text.ljust(w)
+                       for i, (text, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+             for row in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
-
-
-def _int(value: int | None) -> str:
-    return "?" if value is None else f"{value:,}"
 
 
 def _count(text: str) -> int:

@@ -8,26 +8,14 @@ Hub's lazy iterator. Unknown (None) never matches; bounds are inclusive; "after"
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
-from hfdash.catalog.records import ANY_PROVIDER, SORT_FIELD, ModelQuery, ModelRecord, Sort
+from hfdash.catalog.records import ANY_PROVIDER, SORT_FIELD, ModelQuery, ModelRecord, Sort, field_label
 
-# Human words for record fields, for notices and the "left out because unknown" counts.
-FIELD_LABELS = {
-    "id": "id",
-    "task": "task",
-    "library": "library",
-    "params": "parameter count",
-    "likes": "likes",
-    "downloads": "downloads",
-    "created_at": "creation date",
-    "last_modified": "last-updated date",
-    "trending": "trending score",
-    "gated": "gated flag",
-    "providers": "inference providers",
-    "config": "memory fit (config facts)",
-}
+# Human words for record fields, for notices and the "left out because unknown" counts ("config": what a
+# fit is computed from).
+FIELD_LABELS = {**{f.name: field_label(f.name) for f in fields(ModelRecord)}, "config": "memory fit (config facts)"}
 
 # Where a source lacks a sort's field, the nearest sort it can serve (and it says so).
 SORT_FALLBACK = {Sort.TRENDING: Sort.DOWNLOADS, Sort.UPDATED: Sort.CREATED,

@@ -15,8 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from hfdash.auth import hub_token_arg
 from hfdash.catalog import filters

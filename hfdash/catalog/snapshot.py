@@ -19,9 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from hfdash import safefile
 from hfdash.catalog import filters
 from hfdash.catalog.records import SORT_FIELD, ModelConfig, ModelQuery, ModelRecord, ProviderOffer, SearchResult, Sort
-from hfdash import safefile
 from hfdash.errors import SnapshotError
 
 FORMAT_VERSION = 1
@@ -29,30 +29,23 @@ METADATA_KEY = b"hfdash.snapshot"
 REBUILD_COMMAND = "make snapshot (scripts/build_snapshot.py; see the README), or python -m hfdash snapshot --out PATH"
 
 CONFIG_FIELDS = tuple(f.name for f in fields(ModelConfig))
-_ARROW_TYPES = {"str | None": pa.string(), "bool | None": pa.bool_(), "int | None": pa.int64(),
-                "float | None": pa.float64()}
-OFFER_TYPE = pa.struct([
-    ("provider", pa.string()), ("input_per_1m", pa.float64()), ("output_per_1m", pa.float64()),
-    ("provider_model_id", pa.string()), ("source", pa.string()),
-])
-SCHEMA = pa.schema([
-    ("id", pa.string()),
-    ("task", pa.string()),
-    ("library", pa.string()),
-    ("params", pa.int64()),
-    ("likes", pa.int64()),
-    ("downloads", pa.int64()),
-    ("created_at", pa.date32()),
-    ("last_modified", pa.date32()),
-    ("trending", pa.float64()),
-    ("gated", pa.bool_()),
-    ("license", pa.string()),
-    ("providers", pa.list_(pa.string())),
-    ("offers", pa.list_(OFFER_TYPE)),
-    ("dtype_params", pa.map_(pa.string(), pa.int64())),
-    # Config facts are optional columns: a snapshot written before a field existed still loads.
-    *[(f.name, _ARROW_TYPES[f.type]) for f in fields(ModelConfig)],
-])
+# Record field annotations (less "| None") -> arrow types; every column follows a dataclass field.
+_ARROW_TYPES = {"str": pa.string(), "bool": pa.bool_(), "int": pa.int64(), "float": pa.float64(),
+                "dt.date": pa.date32(), "tuple[str, ...]": pa.list_(pa.string()),
+                "dict[str, int]": pa.map_(pa.string(), pa.int64())}
+
+
+def _arrow_type(annotation: object) -> pa.DataType:
+    return _ARROW_TYPES[str(annotation).removesuffix(" | None")]
+
+
+OFFER_TYPE = pa.struct([(f.name, _arrow_type(f.type)) for f in fields(ProviderOffer)])
+_ARROW_TYPES["tuple[ProviderOffer, ...]"] = pa.list_(OFFER_TYPE)
+# The record's own fields, then its config's facts, flattened.
+RECORD_COLUMNS = tuple(f for f in fields(ModelRecord) if f.name != "config")
+SCHEMA = pa.schema([(f.name, _arrow_type(f.type)) for f in (*RECORD_COLUMNS, *fields(ModelConfig))])
+# Columns a snapshot written before they existed lacks: config facts and fields marked optional.
+OPTIONAL_COLUMNS = frozenset(CONFIG_FIELDS) | {f.name for f in RECORD_COLUMNS if f.metadata["optional"]}
 
 
 @dataclass(frozen=True)
@@ -68,12 +61,17 @@ class SnapshotInfo:
 
 
 def record_to_row(record: ModelRecord) -> dict:
-    row = {name: getattr(record, name) for name in SCHEMA.names if name not in CONFIG_FIELDS}
-    row["providers"] = list(record.providers) if record.providers is not None else None
-    row["offers"] = [vars(offer) for offer in record.offers]
-    row["dtype_params"] = sorted(record.dtype_params.items()) if record.dtype_params is not None else None
+    row = {f.name: _to_cell(getattr(record, f.name)) for f in RECORD_COLUMNS}
     row.update({name: getattr(record.config, name) for name in CONFIG_FIELDS})
     return row
+
+
+def _to_cell(value):
+    if isinstance(value, tuple):
+        return [vars(item) if isinstance(item, ProviderOffer) else item for item in value]
+    if isinstance(value, dict):
+        return sorted(value.items())
+    return value
 
 
 def records_to_table(records: list[ModelRecord]) -> pa.Table:
@@ -111,15 +109,15 @@ def read_table(path: str | Path) -> tuple[pa.Table, SnapshotInfo]:
         raise broken(f"is not a readable parquet file ({exc.__class__.__name__})") from exc
     raw_meta = (table.schema.metadata or {}).get(METADATA_KEY)
     try:
-        meta = json.loads(raw_meta)
+        meta = json.loads(raw_meta or b"")
     except (TypeError, ValueError) as exc:
         raise broken("has no hfdash snapshot metadata") from exc
     if meta.get("format") != FORMAT_VERSION:
         raise broken(f"has format {meta.get('format')!r}, this version reads {FORMAT_VERSION}")
-    missing = [name for name in SCHEMA.names if name not in table.column_names and name not in CONFIG_FIELDS]
+    missing = [name for name in SCHEMA.names if name not in table.column_names and name not in OPTIONAL_COLUMNS]
     if missing:
         raise broken(f"lacks the columns {', '.join(missing)}")
-    for name in CONFIG_FIELDS:
+    for name in OPTIONAL_COLUMNS:
         if name not in table.column_names:
             table = table.append_column(SCHEMA.field(name), pa.nulls(table.num_rows, SCHEMA.field(name).type))
     try:
@@ -205,7 +203,7 @@ class Snapshot:
     def _known(self, name: str, cond: filters.Condition | None = None) -> np.ndarray:
         if name == "id":
             return np.ones(self.size, dtype=bool)
-        if name == "config":
+        if name == "config" and cond is not None:
             return self._fit(cond.value)[1]
         if name == "providers":
             return self.providers_known
@@ -282,16 +280,21 @@ class Snapshot:
 
 
 def row_to_record(row: dict) -> ModelRecord:
-    providers = row["providers"]
-    return ModelRecord(
-        id=row["id"], task=row["task"], library=row["library"], params=row["params"], likes=row["likes"],
-        downloads=row["downloads"], created_at=row["created_at"], last_modified=row["last_modified"],
-        trending=row["trending"], gated=row["gated"], license=row["license"],
-        providers=tuple(providers) if providers is not None else None,
-        offers=tuple(ProviderOffer(**offer) for offer in row["offers"] or ()),
-        dtype_params=dict(row["dtype_params"]) if row["dtype_params"] is not None else None,
-        config=ModelConfig(**{name: row[name] for name in CONFIG_FIELDS}),
-    )
+    return ModelRecord(**{f.name: _from_cell(row[f.name], f.type) for f in RECORD_COLUMNS},
+                       config=ModelConfig(**{name: row[name] for name in CONFIG_FIELDS}))
+
+
+def _from_cell(value, type_: object):
+    annotation = str(type_)
+    if value is None:
+        return None if annotation.endswith("| None") else ()
+    if annotation.startswith("tuple[ProviderOffer"):
+        return tuple(ProviderOffer(**offer) for offer in value)
+    if annotation.startswith("tuple"):
+        return tuple(value)
+    if annotation.startswith("dict"):
+        return dict(value)
+    return value
 
 
 _NUMPY_TYPES = {pa.int32(): np.int32, pa.int64(): np.int64, pa.uint64(): np.uint64, pa.float64(): np.float64}
@@ -372,7 +375,7 @@ def _number(value) -> float:
 
 # ---------------------------------------------------------------- loading, cached per path + mtime
 
-_cache: dict[Path, tuple[tuple[int, int], Snapshot]] = {}
+_cache: dict[Path, tuple[tuple[int, int] | None, Snapshot]] = {}
 _cache_lock = threading.Lock()
 
 
