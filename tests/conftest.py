@@ -56,7 +56,7 @@ def hub(monkeypatch):
     monkeypatch.setattr(constants, "ENDPOINT", server.url)
     # File URLs come from a template built at import from the endpoint then: point it here too.
     monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", server.url + "/{repo_id}/resolve/{revision}/{filename}")
-    from hfdash.catalog.service import forget_unreachable_hubs
+    from hfdash.catalog.sources import forget_unreachable_hubs
 
     forget_unreachable_hubs()  # a new server may reuse the port of one an earlier test took down
     yield server

@@ -171,12 +171,21 @@ def test_live_hub_answers_when_it_is_up(hub):
     assert shown_ids(at) == snapshot_ids(task="text-generation", min_likes=1000)
 
 
-def test_hub_error_is_a_message_while_the_snapshot_keeps_serving(hub):
+def test_live_hub_choice_shows_the_hub_error_and_no_snapshot_answer(hub):
     hub.fail(r"^/api/models", 503, times=100)
     at = open_page(task="text-generation", source="hub")
     assert not at.exception
-    assert "The Hub did not answer" in texts(at.error) and "503" in texts(at.error)
+    assert "503" in texts(at.error) and "Traceback" not in texts(at.error)
+    assert "offline snapshot" not in texts(at.markdown) + texts(at.info)  # never a silent fallback
+    assert not at.dataframe
+
+
+def test_auto_answers_from_the_snapshot_with_a_notice_when_the_hub_fails(hub):
+    hub.fail(r"^/api/models", 503, times=100)
+    at = open_page(task="text-generation", source="auto")
+    assert not at.exception and not at.error
     assert "from **the offline snapshot**" in texts(at.markdown)
+    assert "the live Hub could not be used" in texts(at.info) and "503" in texts(at.info)
     assert shown_ids(at) == snapshot_ids(task="text-generation")
 
 

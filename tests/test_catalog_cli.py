@@ -72,6 +72,15 @@ def test_auto_falls_back_when_the_hub_is_down_and_says_why(hub):
     assert "source: the offline snapshot" in done.stderr and "could not connect" in done.stderr
 
 
+def test_an_explicit_live_hub_choice_fails_with_the_hubs_error_not_the_snapshot(hub):
+    url = hub.url
+    hub.stop()
+    done = hfdash("search", "--limit", "1", "--json", "--source", "hub", env={"HF_ENDPOINT": url})
+    assert done.returncode == 2 and done.stdout == ""
+    assert "could not connect" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("args, words", [
     (("--min-params", "lots"), "argument --min-params: not a parameter count: 'lots'"),
     (("--sort", "stars"), "argument --sort: invalid choice: 'stars'"),

@@ -1,15 +1,15 @@
-"""One search over either source. "auto" asks the live Hub and falls back to the snapshot, saying why."""
+"""One search over either source; which one answers is `sources.answer`'s policy."""
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 from hfdash.catalog import hub, snapshot
 from hfdash.catalog.records import ANY_PROVIDER, ModelQuery, ModelRecord, SearchResult
 from hfdash.catalog.snapshot import SnapshotInfo
-from hfdash.config import CATALOG_SOURCES, Settings, load_settings
-from hfdash.errors import BadParameters, Gated, HfdashError, NotFound, SnapshotError, Timeout, Unavailable
+from hfdash.catalog.sources import answer, check_source
+from hfdash.config import Settings, load_settings
+from hfdash.errors import BadParameters, NotFound, SnapshotError
 
 # The Hub's pipeline tags (its task filter); a snapshot may add tags of its own.
 HUB_TASKS = (
@@ -29,36 +29,21 @@ HUB_TASKS = (
 )
 
 
-# An unreachable Hub is not asked again for a while, so each page rerun doesn't wait for it (auto only).
-RECHECK_HUB_AFTER_S = 30.0
-_unreachable: dict[str, tuple[float, HfdashError]] = {}
-
-
 def search(query: ModelQuery, *, source: str = "auto", token: str | None = None,
            settings: Settings | None = None, today: dt.date | None = None) -> SearchResult:
+    """One search, from the source `sources.answer` picks; a fallback's reason is the first notice."""
     settings = settings or load_settings()
     today = today or dt.date.today()
-    _check_source(source)
+    check_source(source)
     validate(query, settings)
-    if source == "snapshot":
-        return snapshot.load(settings.snapshot).search(query, today=today)
-    if source == "auto" and (remembered := _recently_unreachable(settings.endpoint)):
-        return _from_snapshot_because(remembered, query, settings, today)
-    try:
-        result = hub.search(query, settings=settings, token=token, today=today)
-    except HfdashError as err:
-        if isinstance(err, (Unavailable, Timeout)):
-            _unreachable[settings.endpoint] = (time.monotonic(), err)
-        if source == "hub":
-            raise
-        return _from_snapshot_because(err, query, settings, today)
-    result.snapshot_date = _snapshot_date(settings)
-    return result
-
-
-def _from_snapshot_because(err: HfdashError, query: ModelQuery, settings: Settings, today: dt.date) -> SearchResult:
-    result = snapshot.load(settings.snapshot).search(query, today=today)
-    result.notices.insert(0, f"Showing the offline snapshot: the live Hub could not be used. {err.user_message()}")
+    found = answer(source, endpoint=settings.endpoint,
+                   live=lambda: hub.search(query, settings=settings, token=token, today=today),
+                   offline=lambda: snapshot.load(settings.snapshot).search(query, today=today))
+    result = found.value
+    if found.notice:
+        result.notices.insert(0, found.notice)
+    if result.source == "hub":
+        result.snapshot_date = _snapshot_date(settings)
     return result
 
 
@@ -66,15 +51,12 @@ def get_model(model_id: str, *, source: str = "auto", token: str | None = None,
               settings: Settings | None = None) -> ModelRecord:
     """One model's record. Raises NotFound, Gated, InvalidToken, ... (HfdashError) with a user-facing message."""
     settings = settings or load_settings()
-    _check_source(source)
-    if source != "snapshot":
-        try:
-            return hub.get_model(model_id, settings=settings, token=token)
-        except (NotFound, Gated, BadParameters):
-            raise  # the Hub answered; the snapshot must not contradict it
-        except HfdashError:
-            if source == "hub":
-                raise
+    return answer(source, endpoint=settings.endpoint,
+                  live=lambda: hub.get_model(model_id, settings=settings, token=token),
+                  offline=lambda: snapshot_record(model_id, settings)).value
+
+
+def snapshot_record(model_id: str, settings: Settings) -> ModelRecord:
     record = snapshot.load(settings.snapshot).get(model_id)
     if record is None:
         raise NotFound(f"{model_id} is not in the snapshot ({settings.snapshot.name}).",
@@ -114,24 +96,6 @@ def validate(query: ModelQuery, settings: Settings) -> None:
             and query.provider not in (providers := known_providers(settings)):
         raise BadParameters(f"Unknown provider {query.provider!r}. Valid providers: "
                             f"{ANY_PROVIDER}, {', '.join(providers)}.")
-
-
-def forget_unreachable_hubs() -> None:
-    """Ask the Hub again on the next auto search (e.g. after the user fixed the network or the endpoint)."""
-    _unreachable.clear()
-
-
-def _recently_unreachable(endpoint: str) -> HfdashError | None:
-    seen = _unreachable.get(endpoint)
-    if seen and time.monotonic() - seen[0] < RECHECK_HUB_AFTER_S:
-        return seen[1]
-    _unreachable.pop(endpoint, None)
-    return None
-
-
-def _check_source(source: str) -> None:
-    if source not in CATALOG_SOURCES:
-        raise BadParameters(f"Unknown catalog source {source!r}. Valid sources: {', '.join(CATALOG_SOURCES)}.")
 
 
 def _snapshot_values(settings: Settings | None, column: str) -> list[str]:

@@ -21,7 +21,7 @@ from hfdash.catalog.hub import hub_call, timeout_s
 from hfdash.catalog.modelconfig import config_from_json, resolve_defaults
 from hfdash.catalog.records import ModelConfig, ModelRecord
 from hfdash.config import Settings, load_settings
-from hfdash.errors import Gated, HfdashError, Timeout, Unavailable, from_exception
+from hfdash.errors import Gated, HfdashError, Timeout, from_exception
 from hfdash.hardware.estimate import PRECISIONS
 from hfdash.hardware.ggufmeta import config_from_metadata, read_metadata
 
@@ -80,19 +80,17 @@ def merge_config(base: ModelConfig, better: ModelConfig) -> ModelConfig:
 
 def model_facts(model_id: str, *, source: str = "auto", token: str | None = None,
                 settings: Settings | None = None) -> ModelFacts:
-    from hfdash.catalog import get_model
-    from hfdash.catalog.hub import offline
+    """The facts from the source `catalog.sources.answer` picks; a fallback's reason is a note."""
+    from hfdash.catalog.service import snapshot_record
+    from hfdash.catalog.sources import answer
 
     settings = settings or load_settings()
-    if source == "snapshot" or (source == "auto" and offline()):
-        return ModelFacts(get_model(model_id, source="snapshot", settings=settings), "snapshot")
-    try:
-        return _live_facts(model_id, token=token, settings=settings)
-    except (Unavailable, Timeout) as err:
-        if source == "hub":
-            raise
-        record = get_model(model_id, source="snapshot", settings=settings)
-        return ModelFacts(record, "snapshot", notes=(f"Hub not reachable ({err.message}): snapshot figures.",))
+    found = answer(source, endpoint=settings.endpoint,
+                   live=lambda: _live_facts(model_id, token=token, settings=settings),
+                   offline=lambda: ModelFacts(snapshot_record(model_id, settings), "snapshot"))
+    if found.notice:
+        return replace(found.value, notes=(found.notice, *found.value.notes))
+    return found.value
 
 
 def many_model_facts(model_ids: list[str], *, deadline_s: float, source: str = "auto", token: str | None = None,

@@ -17,7 +17,7 @@ from hfdash.catalog.filters import FIELD_LABELS
 from hfdash.catalog.records import (ANY_PROVIDER, BOUNDS, MAX_COUNT, MAX_LIMIT, MAX_WITHIN_DAYS, FitsOn, ModelQuery,
                                     ModelRecord, SearchResult, Sort, check_bound)
 from hfdash.config import CATALOG_SOURCE_LABELS, CATALOG_SOURCES, Settings
-from hfdash.errors import BadParameters, HfdashError, SnapshotError, from_exception
+from hfdash.errors import BadParameters, HfdashError, from_exception
 from hfdash.safetext import without_links
 from hfdash.ui import catalog_cache, model_facts, shortlist
 from hfdash.units import human_count, parse_count
@@ -340,20 +340,10 @@ def _search(query: ModelQuery, source: str, settings: Settings) -> SearchResult:
 
 
 def run_search(query: ModelQuery, source: str, settings: Settings) -> SearchResult | None:
-    """Search; a Hub failure is shown and the snapshot answers instead. None when nothing can answer."""
+    """Search; which source answers (and any fallback notice) is the catalog's source policy. A failure is
+    shown as a message; None when nothing answered."""
     try:
         return _search(query, source, settings)
-    except (BadParameters, SnapshotError) as err:
-        st.error(without_links(err.user_message()))
-        return None
-    except HfdashError as err:
-        if source == "snapshot":
-            st.error(without_links(err.user_message()))
-            return None
-        st.error(without_links(f"The Hub did not answer: {err.user_message()} "
-                               "The offline snapshot answers instead."))
-    try:
-        return _search(query, "snapshot", settings)
     except HfdashError as err:
         st.error(without_links(err.user_message()))
         return None
