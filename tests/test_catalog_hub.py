@@ -10,7 +10,7 @@ from huggingface_hub import HfApi
 
 from hfdash import catalog
 from hfdash.catalog import hub as live
-from hfdash.catalog import service
+from hfdash.catalog import sources
 from hfdash.catalog.records import ModelQuery, Sort
 from hfdash.errors import InvalidToken, NotFound, RateLimited, Timeout, Unavailable
 from tests.support.hub_auth import user_record
@@ -26,6 +26,9 @@ SHARED_QUERIES = [
     ModelQuery(text="llama", min_downloads=10_000, created_after=dt.date(2025, 1, 1), sort=Sort.DOWNLOADS, limit=15),
     ModelQuery(task="text-to-speech", created_within_days=120, sort=Sort.LIKES, limit=5),
     ModelQuery(max_params=200_000_000, min_likes=300, sort=Sort.LIKES, limit=50),
+    ModelQuery(text="Llama 3.1", max_params=8_000_000_000, sort=Sort.LIKES, limit=10),  # spaces fold; 8B keeps 8.03B
+    ModelQuery(text="qwen2_5", licenses=("apache-2.0",), sort=Sort.DOWNLOADS, limit=10),
+    ModelQuery(licenses=("mit", "llama3.1"), min_likes=200, sort=Sort.LIKES, limit=10),
 ]
 
 
@@ -45,11 +48,25 @@ def test_server_side_filters_travel_as_hub_query_parameters(hub):
                    source="hub", today=TODAY)
     listing = [r for r in hub.requests if r.path == "/api/models" and r.arg("limit") != "1"][-1]
     assert listing.arg("search") == "qwen" and listing.arg("pipeline_tag") == "text-generation"
-    assert listing.arg("filter") == "transformers" and listing.arg("num_parameters") == "min:135000000,max:7000000000"
+    assert listing.arg("filter") == "transformers" and listing.arg("num_parameters") == "min:134500000,max:7499999999"
     assert listing.arg("inference_provider") == "all" and listing.arg("gated").lower() == "false"
     assert listing.arg("sort") == "trendingScore" and listing.arg("limit") == "3"
     expanded = listing.query.get("expand", []) + listing.query.get("expand[]", [])
     assert {"downloads", "likes", "createdAt", "safetensors", "inferenceProviderMapping", "gated"} <= set(expanded)
+
+
+def test_text_licence_and_size_travel_as_the_hub_understands_them(hub):
+    result = catalog.search(ModelQuery(text="Llama 3.1", licenses=("llama3.1",), max_params=8_000_000_000, limit=5),
+                            source="hub", today=TODAY)
+    listing = [r for r in hub.requests if r.path == "/api/models" and r.arg("limit") != "1"][-1]
+    assert listing.arg("search") == "Llama"  # the Hub's search is a plain substring: one word, folded text checked
+    assert listing.query["filter"] == ["license:llama3.1"]  # a licence is a tag to the Hub
+    assert listing.arg("num_parameters") == "max:8499999999"
+    assert "meta-llama/Llama-3.1-8B-Instruct" in [r.id for r in result.records]  # 8.03B reads 8B
+    assert all(r.license == "llama3.1" and "llama-3-1" in r.id.lower().replace(".", "-") for r in result.records)
+    catalog.search(ModelQuery(licenses=("mit", "apache-2.0"), limit=3), source="hub", today=TODAY)
+    listing = [r for r in hub.requests if r.path == "/api/models" and r.arg("limit") != "1"][-1]
+    assert "filter" not in listing.query  # tags are ANDed by the Hub: several licences are checked here
 
 
 def test_client_side_filters_follow_link_pages_and_stop_at_limit(hub):
@@ -201,8 +218,26 @@ def test_an_unreachable_hub_is_not_asked_again_at_once(hub, monkeypatch):
     assert again.source == "snapshot" and "unavailable" in again.notices[0]
     assert len(hub.requests) == asked  # answered from the snapshot without waiting for the Hub
     assert catalog.search(ModelQuery(limit=1), source="hub").source == "hub"  # an explicit choice asks
-    monkeypatch.setattr(service, "RECHECK_HUB_AFTER_S", 0.0)
+    monkeypatch.setattr(sources, "RECHECK_HUB_AFTER_S", 0.0)
     assert catalog.search(ModelQuery(limit=1)).source == "hub"
+
+
+def test_one_policy_for_model_facts_too_over_a_stopped_hub(hub):
+    from hfdash.hardware.hubfacts import model_facts
+
+    hub.stop()
+    with pytest.raises(Unavailable, match="could not connect"):
+        model_facts("Qwen/Qwen2.5-7B-Instruct", source="hub")
+    sources.forget_unreachable_hubs()
+    facts = model_facts("Qwen/Qwen2.5-7B-Instruct", source="auto")
+    assert facts.source == "snapshot" and "could not connect" in facts.notes[0]
+    assert "the live Hub could not be used" in facts.notes[0]
+
+
+def test_the_hubs_answer_about_a_model_stands_in_auto(hub):
+    hub.users["hf_someone"] = user_record("someone")
+    with pytest.raises(NotFound):
+        catalog.get_model("acme/no-such-model", token="hf_someone")  # not replaced by a snapshot lookup
 
 
 def test_a_bound_on_the_sorted_field_ends_the_scan_early(hub):
@@ -226,7 +261,7 @@ def test_get_model_falls_back_to_the_snapshot_only_when_the_hub_fails(hub):
 
 
 def test_the_hub_is_asked_again_once_the_pause_is_over(hub, monkeypatch):
-    monkeypatch.setattr(service, "RECHECK_HUB_AFTER_S", 0.5)
+    monkeypatch.setattr(sources, "RECHECK_HUB_AFTER_S", 0.5)
     hub.fail(r"^/api/models$", 503)
     assert catalog.search(ModelQuery(limit=1)).source == "snapshot"
     time.sleep(0.3)

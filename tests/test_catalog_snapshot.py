@@ -244,3 +244,31 @@ def test_shipped_snapshot_has_the_current_schema():
 
     shipped = pq.read_schema(SHIPPED_SNAPSHOT).remove_metadata()
     assert shipped == snapshot.SCHEMA, "the record types changed: rebuild the snapshot with `make snapshot`"
+
+
+@pytest.mark.parametrize("text", ["Llama 3.1", "llama-3.1", "LLAMA_3_1", "llama.3.1"])
+def test_text_treats_spaces_dashes_dots_and_underscores_alike(text):
+    found = catalog.search(ModelQuery(text=text, limit=1000), source="snapshot")
+    expected = catalog.search(ModelQuery(text="llama-3.1", limit=1000), source="snapshot")
+    assert found.total == expected.total and found.total > 100
+    assert [r.id for r in found.records] == [r.id for r in expected.records]
+    assert "meta-llama/Llama-3.1-8B-Instruct" in [r.id for r in found.records]
+    assert all(filters.fold_text("llama-3.1") in filters.fold_text(r.id) for r in found.records)
+
+
+def test_a_size_bound_compares_at_the_precision_it_is_printed_in():
+    eight = catalog.search(ModelQuery(text="Llama-3.1-8B", max_params=8_000_000_000, limit=1000), source="snapshot")
+    assert "meta-llama/Llama-3.1-8B-Instruct" in [r.id for r in eight.records]  # 8,030,261,248 reads 8B
+    assert all(r.params < 8_500_000_000 for r in eight.records)
+    exact = catalog.search(ModelQuery(text="Llama-3.1-8B", max_params=8_020_000_000, limit=1000), source="snapshot")
+    assert "meta-llama/Llama-3.1-8B-Instruct" not in [r.id for r in exact.records]  # 8.02B is exact to 0.01B
+    assert filters.params_range(ModelQuery(min_params=135_000_000, max_params=999)) == (134_500_000, 999)
+
+
+def test_licence_filter_takes_any_of_several_ids_ignoring_case():
+    both = catalog.search(ModelQuery(licenses=("MIT", "apache-2.0"), limit=1000), source="snapshot")
+    mit = catalog.search(ModelQuery(licenses=("mit",), limit=1000), source="snapshot")
+    apache = catalog.search(ModelQuery(licenses=("apache-2.0",), limit=1000), source="snapshot")
+    assert {r.license for r in both.records} == {"mit", "apache-2.0"}
+    assert both.total == mit.total + apache.total and mit.total > 0 and apache.total > 0
+    assert both.excluded_unknown["license"] > 0  # records with no licence are counted as left out

@@ -19,15 +19,20 @@ DEFAULT_REFRESH_LIMIT = 20_000
 
 
 def register(subparsers) -> None:
-    search = subparsers.add_parser("search", help="search models on the live Hub or the offline snapshot",
-                                   description="Search models. Parameter counts accept 135M, 1.5B or 7e9.")
-    search.add_argument("--query", metavar="TEXT", help="case-insensitive substring of the repo id")
+    search = subparsers.add_parser(
+        "search", help="search models on the live Hub or the offline snapshot",
+        description="Search models. Parameter counts accept 135M, 1.5B or 7e9, and are compared at the precision "
+                    "they are printed in: --max-params 8B keeps an 8.03B model (it reads 8B), --min-params 8B keeps "
+                    "7.5B and up; 8.03B is exact to 0.01B.")
+    search.add_argument("--query", metavar="TEXT",
+                        help="part of the repo id, ignoring case; spaces, dashes, dots and underscores match each "
+                             "other ('llama 3.1' finds Llama-3.1-8B)")
     search.add_argument("--task", metavar="TAG", help="exact pipeline tag, e.g. text-generation")
     search.add_argument("--library", metavar="NAME", help="library, e.g. transformers")
     search.add_argument("--min-params", metavar="N", type=_bounded(_count, "min_params"),
-                        help="at least N parameters (135M, 1.5B, 7e9)")
+                        help="at least N parameters (135M, 1.5B, 7e9) at N's printed precision")
     search.add_argument("--max-params", metavar="N", type=_bounded(_count, "max_params"),
-                        help="at most N parameters")
+                        help="at most N parameters at N's printed precision (8B keeps 8.03B)")
     search.add_argument("--provider", metavar="NAME|any", help="served by this inference provider, or by any")
     search.add_argument("--min-likes", metavar="N", type=_bounded(_whole, "min_likes"), help="at least N likes")
     search.add_argument("--min-downloads", metavar="N", type=_bounded(_whole, "min_downloads"),
@@ -39,6 +44,8 @@ def register(subparsers) -> None:
     search.add_argument("--updated-within", metavar="DAYS", type=_bounded(_whole, "updated_within_days"),
                         help="updated in the last DAYS days")
     search.add_argument("--gated", choices=("yes", "no"), help="only gated models, or only open ones")
+    search.add_argument("--license", metavar="ID[,ID]", type=_licenses,
+                        help="any of these licences, as the Hub names them (apache-2.0, mit, llama3.1, ...)")
     search.add_argument("--fits", metavar="DEVICE",
                         help="only models whose estimated memory fits this device (id, this-machine or 48GiB); "
                              "models whose fit is unknown are counted as left out")
@@ -80,6 +87,7 @@ def run_search(args) -> int:
         min_downloads=args.min_downloads, created_after=args.created_after,
         created_within_days=args.created_within, updated_after=args.updated_after,
         updated_within_days=args.updated_within, gated=None if args.gated is None else args.gated == "yes",
+        licenses=args.license,
         fits=FitsOn(device=args.fits, dtype=args.fit_dtype, context=args.fit_context, runtime=args.fit_runtime)
         if args.fits else None,
         sort=Sort(args.sort), limit=args.limit)
@@ -160,6 +168,13 @@ def _bounded(parse, field: str):
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
     return check
+
+
+def _licenses(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip().lower() for name in text.split(",") if name.strip())
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one licence id, e.g. apache-2.0 or mit,apache-2.0")
+    return names
 
 
 def _out_path(text: str) -> Path:

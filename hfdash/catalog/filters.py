@@ -3,11 +3,17 @@
 `conditions(query, today)` turns a query into simple conditions on ModelRecord fields. The snapshot
 evaluates them vectorised (snapshot.py); the live source evaluates them per record (`matches`) on the
 Hub's lazy iterator. Unknown (None) never matches; bounds are inclusive; "after" means on or after.
+
+Text matches the repo id ignoring case and treating spaces, dashes, dots and underscores alike ("Llama 3.1"
+finds "Llama-3.1-8B"): both sides are folded by `fold_text`. Parameter bounds compare at the precision
+the params formatter (`units.human_count`) prints the bound: "8B" is whole billions, so a max of 8B keeps
+8.03B (which rounds to 8B) and a min of 8B keeps 7.5B; "8.03B" is exact to 0.01B (`params_range`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -25,7 +31,9 @@ SORT_FALLBACK = {Sort.TRENDING: Sort.DOWNLOADS, Sort.UPDATED: Sort.CREATED,
 @dataclass(frozen=True)
 class Condition:
     field: str  # a ModelRecord field
-    op: str  # contains_ci | eq | ge | le | any | has | fits (field "config": what a fit is computed from)
+    # contains_ci (folded text) | eq | in | ge | le | between | any | has | fits (field "config": what a fit
+    # is computed from)
+    op: str
     value: Any = None
 
 
@@ -33,15 +41,16 @@ def conditions(query: ModelQuery, today: dt.date) -> list[Condition]:
     query.validate()
     found = []
     if query.text:
-        found.append(Condition("id", "contains_ci", query.text.lower()))
+        found.append(Condition("id", "contains_ci", fold_text(query.text)))
     if query.task:
         found.append(Condition("task", "eq", query.task))
     if query.library:
         found.append(Condition("library", "eq", query.library))
-    if query.min_params is not None:
-        found.append(Condition("params", "ge", query.min_params))
-    if query.max_params is not None:
-        found.append(Condition("params", "le", query.max_params))
+    low, high = params_range(query)
+    if low is not None:
+        found.append(Condition("params", "ge", low))
+    if high is not None:
+        found.append(Condition("params", "le", high))
     if query.provider:
         found.append(Condition("providers", "any") if query.provider == ANY_PROVIDER
                      else Condition("providers", "has", query.provider))
@@ -55,9 +64,41 @@ def conditions(query: ModelQuery, today: dt.date) -> list[Condition]:
         found.append(Condition("last_modified", "ge", updated))
     if query.gated is not None:
         found.append(Condition("gated", "eq", query.gated))
+    if query.licenses:
+        found.append(Condition("license", "in", tuple(sorted({name.lower() for name in query.licenses}))))
     if query.fits is not None:
         found.append(Condition("config", "fits", query.fits))
     return _merge_bounds(found)
+
+
+# Characters a model name may use between its words, all folded to a dash.
+SEPARATORS = " ._-"
+_FOLD = str.maketrans({c: "-" for c in SEPARATORS})
+_SUFFIXED = re.compile(r"^(\d+)(?:\.(\d+))?([KMBT]?)$")
+_SCALE = {"": 1, "K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
+
+
+def fold_text(text: str) -> str:
+    """Lower case, every separator a dash: "Llama 3.1" and "llama_3-1" both read "llama-3-1"."""
+    return text.lower().translate(_FOLD)
+
+
+def params_range(query: ModelQuery) -> tuple[int | None, int | None]:
+    """The inclusive parameter range the bounds mean: each widened by half a step of the precision
+    `human_count` prints it at (8B: 7.5B .. 8,499,999,999; 135M: 134.5M ..; 1,000 and below: exact)."""
+    low = query.min_params - _half_step(query.min_params) if query.min_params is not None else None
+    high = query.max_params + max(0, _half_step(query.max_params) - 1) if query.max_params is not None else None
+    return low, high
+
+
+def _half_step(count: int) -> int:
+    from hfdash.units import human_count
+
+    found = _SUFFIXED.match(human_count(count))
+    if found is None:
+        return 0
+    decimals = len(found.group(2) or "")
+    return _SCALE[found.group(3)] // 10**decimals // 2
 
 
 def _merge_bounds(found: list[Condition]) -> list[Condition]:
@@ -83,7 +124,9 @@ def matches(record: ModelRecord, cond: Condition) -> bool:
     if value is None:
         return False
     if cond.op == "contains_ci":
-        return cond.value in value.lower()
+        return cond.value in fold_text(value)
+    if cond.op == "in":
+        return value.lower() in cond.value
     if cond.op == "eq":
         return value == cond.value
     if cond.op == "ge":

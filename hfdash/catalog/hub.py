@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -37,8 +38,9 @@ LIST_EXPAND = ["downloads", "likes", "createdAt", "lastModified", "trendingScore
 MODEL_EXPAND = LIST_EXPAND + ["config", "cardData"]
 HUB_SORT = {Sort.TRENDING: "trending_score", Sort.LIKES: "likes", Sort.DOWNLOADS: "downloads",
             Sort.CREATED: "created_at", Sort.UPDATED: "last_modified"}
-# Fields the Hub filters server-side; the others are filtered here.
-SERVER_SIDE = {"id", "task", "library", "params", "providers", "gated"}
+# Fields the Hub always filters server-side; text and licences only in the forms it understands
+# (`_server_side`); the others are filtered here.
+SERVER_SIDE = {"task", "library", "params", "providers", "gated"}
 
 
 def timeout_s() -> float:
@@ -52,7 +54,8 @@ def offline() -> bool:
     return bool(constants.HF_HUB_OFFLINE) or os.environ.get("HF_HUB_OFFLINE", "").upper() in ("1", "ON", "YES", "TRUE")
 
 
-def _api(settings: Settings, token: str | None):
+def client(settings: Settings, token: str | None):
+    """An HfApi for this endpoint and token; Unavailable in offline mode."""
     from huggingface_hub import HfApi
 
     if offline():
@@ -62,10 +65,11 @@ def _api(settings: Settings, token: str | None):
 
 def search(query: ModelQuery, *, settings: Settings, token: str | None, today: dt.date) -> SearchResult:
     conditions = filters.conditions(query, today)
-    api = _api(settings, token)
+    api = client(settings, token)
     what = f"Searching the Hub at {settings.endpoint}"
     low_rate = _probe(api, token, what)
-    client_side = [c for c in conditions if c.field not in SERVER_SIDE]
+    server_side = _server_side(query)
+    client_side = [c for c in conditions if c.field not in server_side]
     kwargs = _server_params(query)
     kwargs["limit"] = SCAN_CAP if client_side else query.limit
     # Sorted descending by the very field a lower bound is on: the first model below it ends the scan.
@@ -89,7 +93,7 @@ def search(query: ModelQuery, *, settings: Settings, token: str | None, today: d
 
 
 def get_model(model_id: str, *, settings: Settings, token: str | None) -> ModelRecord:
-    api = _api(settings, token)
+    api = client(settings, token)
     info = hub_call(lambda: api.model_info(model_id, expand=MODEL_EXPAND, timeout=timeout_s(),
                                            token=hub_token_arg(token)),
                     what=f"Reading {model_id} from the Hub", repo_id=model_id)
@@ -141,16 +145,38 @@ def _config(config: dict | None, gguf: dict) -> ModelConfig:
                    context_length=found.context_length or gguf.get("context_length"))
 
 
+def _server_side(query: ModelQuery) -> set[str]:
+    """The fields the Hub filters for this query: the text when it is one word (the Hub's `search` is a
+    plain substring of the id, so "Llama 3.1" would match nothing), one licence (`filter` tags are ANDed,
+    so several licences can't be one request)."""
+    fields = set(SERVER_SIDE)
+    if query.text and _search_word(query.text) == query.text:
+        fields.add("id")
+    if query.licenses and len(query.licenses) == 1:
+        fields.add("license")
+    return fields
+
+
+def _search_word(text: str) -> str:
+    """What the Hub's substring `search` is sent: the text's longest word, as separators (space, dash, dot,
+    underscore) vary between repos for the same name; the whole folded text is then checked here."""
+    return max(re.split(f"[{re.escape(filters.SEPARATORS)}]+", text), key=len)
+
+
 def _server_params(query: ModelQuery) -> dict:
     params: dict = {"expand": LIST_EXPAND, "sort": HUB_SORT[query.sort]}
     if query.text:
-        params["search"] = query.text
+        params["search"] = _search_word(query.text)
     if query.task:
         params["pipeline_tag"] = query.task
-    if query.library:
-        params["filter"] = query.library
-    bounds = [f"min:{query.min_params}" if query.min_params is not None else None,
-              f"max:{query.max_params}" if query.max_params is not None else None]
+    # Library and licence are tags to the Hub (`license:<id>`, as huggingface_hub's list_models sends them).
+    tags = [query.library] if query.library else []
+    if query.licenses and len(query.licenses) == 1:
+        tags.append(f"license:{query.licenses[0].lower()}")
+    if tags:
+        params["filter"] = tags
+    low, high = filters.params_range(query)
+    bounds = [f"min:{low}" if low is not None else None, f"max:{high}" if high is not None else None]
     if any(bounds):
         params["num_parameters"] = ",".join(b for b in bounds if b)
     if query.provider:
@@ -233,7 +259,7 @@ def hub_call(call: Callable[[], T], *, what: str, repo_id: str | None = None, de
 
 def iter_models(*, settings: Settings, token: str | None, limit: int, task: str | None = None):
     """Lazily yield up to `limit` of the Hub's most downloaded models (optionally one task), for a snapshot refresh."""
-    api = _api(settings, token)
+    api = client(settings, token)
     what = f"Listing models on the Hub at {settings.endpoint}"
     _probe(api, token, what)
     try:

@@ -263,6 +263,7 @@ class ModelQuery:
     updated_after: dt.date | None = None
     updated_within_days: int | None = None
     gated: bool | None = None
+    licenses: tuple[str, ...] | None = None  # any of these licence ids (the Hub's, e.g. "apache-2.0")
     fits: FitsOn | None = None
     sort: Sort = Sort.DOWNLOADS
     limit: int = 20

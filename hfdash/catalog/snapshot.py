@@ -139,17 +139,17 @@ class Snapshot:
         self.info = info
         self.size = table.num_rows
         self.ids_lower = pc.utf8_lower(self.table["id"].combine_chunks())
-        self._id_bytes, self._id_offsets = _string_buffers(self.ids_lower)
+        self.ids_folded, self._id_bytes, self._id_offsets = _folded(self.ids_lower)
         self._byte_counts = np.bincount(self._id_bytes, minlength=256)
         self.numeric = {name: _as_float(table[name]) for name in
                         ("params", "likes", "downloads", "trending", "created_at", "last_modified")}
-        self.categories = {name: _codes(table[name]) for name in ("task", "library", "gated")}
+        self.categories = {name: _codes(table[name]) for name in ("task", "library", "gated", "license")}
         self.providers_known, self.provider_names, self.provider_rows = _provider_index(table["providers"])
         # A column that is null everywhere is a fact this snapshot lacks, not 'unknown for some models'.
         self._fits: dict = {}  # FitsOn -> (fits, known) masks, computed on first use
         self._fit_columns: tuple[dict, np.ndarray] | None = None
-        self.lacks = {name for name in ("task", "library", "gated", "params", "likes", "downloads", "trending",
-                                        "created_at", "last_modified", "providers")
+        self.lacks = {name for name in ("task", "library", "gated", "license", "params", "likes", "downloads",
+                                        "trending", "created_at", "last_modified", "providers")
                       if table[name].null_count == self.size}
 
     # -- public
@@ -221,12 +221,11 @@ class Snapshot:
         if cond.op == "between":
             column = self.numeric[cond.field]
             return (column >= _number(cond.value[0])) & (column <= _number(cond.value[1]))
-        if cond.op == "eq":
+        if cond.op in ("eq", "in"):
             codes, values = self.categories[cond.field]
-            try:
-                return codes == values.index(cond.value)
-            except ValueError:
-                return np.zeros(self.size, dtype=bool)
+            wanted = {cond.value} if cond.op == "eq" else set(cond.value)
+            lowered = cond.op == "in"  # licence ids compare ignoring case
+            return np.isin(codes, [i for i, v in enumerate(values) if (v.lower() if lowered else v) in wanted])
         if cond.op == "any":
             return self.provider_rows[-1] if self.provider_names else np.zeros(self.size, dtype=bool)
         if cond.op == "fits":
@@ -237,13 +236,14 @@ class Snapshot:
         raise AssertionError(f"unhandled condition {cond}")
 
     def _ids_containing(self, text: str) -> np.ndarray:
-        """Rows whose lower-cased id contains `text`, found in one pass over all ids' bytes, starting from
-        the pattern's rarest byte (arrow's match_substring goes string by string: ~4x slower at 2M rows)."""
+        """Rows whose folded id (filters.fold_text) contains `text`, found in one pass over all ids' bytes,
+        starting from the pattern's rarest byte (arrow's match_substring goes string by string: ~4x slower at
+        2M rows)."""
         pattern = np.frombuffer(text.encode(), dtype=np.uint8)
         hay, offsets = self._id_bytes, self._id_offsets
         pivot = int(np.argmin(self._byte_counts[pattern]))
         if self._byte_counts[pattern[pivot]] > 2 * self.size:  # a very common pattern: per string is cheaper
-            return _numpy(pc.match_substring(self.ids_lower, text))
+            return _numpy(pc.match_substring(self.ids_folded, text))
         starts = np.flatnonzero(hay == pattern[pivot]) - pivot
         starts = starts[(starts >= 0) & (starts + len(pattern) <= len(hay))]
         for i in range(len(pattern)):
@@ -323,6 +323,18 @@ def _string_buffers(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     offsets = np.frombuffer(offsets, dtype=offsets_type)[array.offset:array.offset + len(array) + 1]
     hay = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
     return hay, offsets.astype(np.int64)
+
+
+def _folded(ids_lower: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """The ids with every separator byte a dash (filters.fold_text), as an arrow array and as its bytes and
+    offsets; a byte lookup keeps every id's length, so the offsets are the lower-cased ids' own."""
+    hay, offsets = _string_buffers(ids_lower)
+    table = np.arange(256, dtype=np.uint8)
+    table[np.frombuffer(filters.SEPARATORS.encode(), dtype=np.uint8)] = ord("-")
+    folded = table[hay]
+    array = pa.Array.from_buffers(pa.large_string(), len(ids_lower),
+                                  [None, pa.py_buffer(offsets), pa.py_buffer(folded)])
+    return array, folded, offsets
 
 
 def _bits(buffer: pa.Buffer, offset: int, length: int) -> np.ndarray:
