@@ -14,6 +14,7 @@ from dataclasses import asdict
 import streamlit as st
 
 from hfdash import catalog
+from hfdash.catalog.details import ModelDetails
 from hfdash.catalog.records import ModelQuery, ModelRecord, SearchResult
 from hfdash.config import Settings
 from hfdash.ui.session import call_token, user_settings
@@ -57,6 +58,11 @@ def _anonymous_model(model_id: str, source: str, key: str) -> ModelRecord:
     return catalog.get_model(model_id, source=source, token=None, settings=_settings(key))
 
 
+@st.cache_data(show_spinner=False, max_entries=256, ttl=HUB_TTL_S)
+def _anonymous_details(model_id: str, source: str, key: str) -> ModelDetails:
+    return catalog.model_details(model_id, source=source, token=None, settings=_settings(key))
+
+
 def _per_session(cache_key: tuple, compute: Callable[[], object]):
     """Memoise in this browser session only (calls that carry the session's token)."""
     cache: dict = st.session_state.setdefault(SESSION_CACHE_KEY, {})
@@ -96,6 +102,18 @@ def get_model(model_id: str, source: str, settings: Settings | None = None) -> M
         return _anonymous_model(model_id, source, key)
     return _per_session(("model", model_id, source, key),
                         lambda: catalog.get_model(model_id, source=source, token=token, settings=settings))
+
+
+def model_details(model_id: str, source: str, settings: Settings | None = None) -> ModelDetails:
+    """`catalog.model_details` for this session; the card text in it is untrusted (render it with
+    hfdash.safetext.without_links)."""
+    settings = settings or current_settings()
+    key = settings_key(settings)
+    token = call_token()
+    if token is None:
+        return _anonymous_details(model_id, source, key)
+    return _per_session(("details", model_id, source, key),
+                        lambda: catalog.model_details(model_id, source=source, token=token, settings=settings))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

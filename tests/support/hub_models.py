@@ -71,7 +71,7 @@ def hub_json(record, index: int) -> dict:
     date records (the creation date stands in for an unknown last change). The repo's config.json is a
     file (its real one where known, else what the snapshot knows of it); the info's `config` is the
     Hub's trimmed view of it."""
-    files = {"README.md": f"# {record.id}\n".encode()}
+    files = {"README.md": model_card(record)}
     known = {k: v for k, v in vars(record.config).items() if v is not None}
     full = real_configs().get(record.id)
     if full is None and "architecture" in known:  # llmfit's "architecture" is the config's model_type
@@ -89,8 +89,9 @@ def hub_json(record, index: int) -> dict:
         "library_name": record.library, "trendingScore": record.trending or 0,
         "createdAt": _timestamp(record.created_at) or UNDATED,
         "lastModified": _timestamp(record.last_modified or record.created_at) or UNDATED,
-        "tags": [t for t in (record.library, record.task, record.license and f"license:{record.license}") if t],
-        "model-index": None, "cardData": {"license": record.license} if record.license else {},
+        "tags": [t for t in (record.library, record.task, *(record.languages or ()),
+                             record.license and f"license:{record.license}") if t],
+        "model-index": None, "cardData": card_data(record),
         "config": trimmed_config(full or {}), "siblings": [{"rfilename": path} for path in files], "spaces": [],
         "usedStorage": sum(len(content) for content in files.values()), "_files": files,
     }
@@ -104,6 +105,24 @@ def hub_json(record, index: int) -> dict:
         if record.providers:
             data["inference"] = "warm"
     return {k: v for k, v in data.items() if v is not None or k == "model-index"}
+
+
+def card_data(record) -> dict:
+    """The card's metadata as the Hub parses it into `cardData` (recorded: `license`, `language` as a list)."""
+    data: dict = {}
+    if record.license:
+        data["license"] = record.license
+    if record.languages:
+        data["language"] = list(record.languages)
+    return data
+
+
+def model_card(record) -> bytes:
+    """A README.md as the Hub documents model cards: a YAML metadata block, then markdown. No README body
+    was recorded, so this is built from that documented shape (huggingface.co/docs/hub/model-cards)."""
+    meta = "".join(f"{key}: {json.dumps(value)}\n" for key, value in card_data(record).items())
+    header = f"---\n{meta}---\n" if meta else ""
+    return f"{header}# {record.id}\n\nA model card, as its author wrote it.\n".encode()
 
 
 def trimmed_config(config: dict) -> dict:
