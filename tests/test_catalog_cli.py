@@ -13,6 +13,7 @@ import pytest
 
 from hfdash import catalog
 from hfdash.catalog import snapshot
+from hfdash.catalog.filters import fold_text
 from hfdash.catalog.records import ModelQuery, Sort
 from hfdash.units import parse_count
 from tests.support.hub_auth import user_record
@@ -194,3 +195,41 @@ def test_snapshot_refresh_does_not_follow_a_planted_tmp_link(hub, tmp_path):
     assert done.returncode == 0, done.stderr
     assert victim.read_text() == "precious"
     assert snapshot.load(out).size == 5 and not out.is_symlink()
+
+
+def test_details_from_the_live_hub_show_the_card_without_terminal_escapes(hub):
+    from tests.support.hub_repos import add_repo
+
+    add_repo(hub, "acme/escapes", {"README.md": b"---\nlicense: mit\n---\n# Hello\n\x1b[2J\x1b[31mred\x1b[0m text\n"},
+             info={"cardData": {"license": "mit", "language": "en"}, "tags": ["license:mit", "en"],
+                   "pipeline_tag": "text-generation"})
+    done = hfdash("details", "acme/escapes", "--source", "hub", env={"HF_ENDPOINT": hub.url})
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "[31mred[0m text" in done.stdout  # shown as text, never obeyed
+    assert "Languages            en" in done.stdout and "License              mit" in done.stdout
+    assert "Quantized variants: none listed" in done.stdout and "source: the live Hub" in done.stdout
+    as_json = json.loads(hfdash("details", "acme/escapes", "--source", "hub", "--json",
+                                env={"HF_ENDPOINT": hub.url}).stdout)
+    assert as_json["card_text"] == "# Hello\n\x1b[2J\x1b[31mred\x1b[0m text\n"  # JSON keeps it raw (escaped by JSON)
+    assert as_json["record"]["id"] == "acme/escapes" and as_json["quantized"] == []
+
+
+def test_details_offline_list_gguf_copies_and_say_the_card_needs_the_hub():
+    done = hfdash("details", "OpenPipe/Llama-3.1-8B-Instruct", "--source", "snapshot")
+    assert done.returncode == 0, done.stderr
+    assert "Parameters           8.03B" in done.stdout
+    assert "unsloth/Llama-3.1-8B-Instruct-GGUF  gguf · 6.43B params" in done.stdout
+    assert "Model card: The model card needs the Hub" in done.stdout
+    missing = hfdash("details", "acme/not-a-model", "--source", "snapshot")
+    assert missing.returncode == 2 and "not in the snapshot" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_search_licence_flag_filters_both_ways_the_same(hub):
+    args = ("search", "--license", "mit,Apache-2.0", "--query", "qwen 2.5", "--limit", "5", "--json")
+    offline = hfdash(*args, "--source", "snapshot")
+    live = hfdash(*args, "--source", "hub", env={"HF_ENDPOINT": hub.url})
+    assert offline.returncode == 0 and live.returncode == 0, offline.stderr + live.stderr
+    rows = json.loads(offline.stdout)
+    assert rows and {r["license"] for r in rows} <= {"mit", "apache-2.0"}
+    assert all("qwen-2-5" in fold_text(r["id"]) for r in rows)
+    assert [r["id"] for r in json.loads(live.stdout)] == [r["id"] for r in rows]

@@ -8,14 +8,20 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import sys
 from pathlib import Path
 
-from hfdash.catalog.records import MAX_LIMIT, FitsOn, ModelQuery, SearchResult, Sort, cell, check_bound, table_columns
+from hfdash.catalog.details import ModelDetails
+from hfdash.catalog.records import (MAX_LIMIT, FitsOn, ModelQuery, SearchResult, Sort, cell, check_bound, config_rows,
+                                    detail_rows, format_value, table_columns)
 from hfdash.config import CATALOG_SOURCES
-from hfdash.units import parse_count
+from hfdash.units import human_bytes, human_count, parse_count
 
 DEFAULT_REFRESH_LIMIT = 20_000
+CARD_PREVIEW_LINES = 15
+# Control characters (terminal escapes among them) in untrusted text; newlines and tabs stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def register(subparsers) -> None:
@@ -74,6 +80,18 @@ def register(subparsers) -> None:
     refresh.add_argument("--task", metavar="T", help="only models of this pipeline tag")
     refresh.set_defaults(run=run_snapshot)
 
+    details = subparsers.add_parser("details", help="one model's facts, model card, tags, languages, base model "
+                                                    "and quantized variants",
+                                    description="One model's details, from the live Hub or the offline snapshot "
+                                                "(which has no model cards).")
+    details.add_argument("model_id", metavar="ID", help="repo id, e.g. Qwen/Qwen2.5-7B-Instruct")
+    details.add_argument("--source", choices=CATALOG_SOURCES, default=None,
+                         help="where to look (default: the saved setting, normally auto = Hub, else snapshot)")
+    details.add_argument("--card", action="store_true",
+                         help=f"print the whole model card (default: its first {CARD_PREVIEW_LINES} lines)")
+    details.add_argument("--json", action="store_true", help="print one JSON object")
+    details.set_defaults(run=run_details)
+
 
 def run_search(args) -> int:
     from hfdash.auth import ambient_token
@@ -121,6 +139,78 @@ def run_snapshot(args) -> int:
     print(f"wrote {info.path}: {info.rows:,} models, newest created {info.date or 'unknown'}. "
           f"Use it with HFDASH_SNAPSHOT={info.path} or on the Settings page.")
     return 0
+
+
+def run_details(args) -> int:
+    from hfdash.auth import ambient_token
+    from hfdash.catalog.details import model_details
+    from hfdash.config import load_settings
+
+    settings = load_settings()
+    found = model_details(args.model_id, source=args.source or settings.catalog_source, token=ambient_token(),
+                          settings=settings)
+    if args.json:
+        json.dump(_json_details(found), sys.stdout, indent=2)
+        print()
+    else:
+        print(details_text(found, whole_card=args.card))
+    return 0
+
+
+def _json_details(found: ModelDetails) -> dict:
+    return {"source": found.source, "record": found.record.to_json(), "card_text": found.card_text,
+            "card_note": found.card_note, "tags": _list(found.tags), "languages": _list(found.languages),
+            "base_models": _list(found.base_models),
+            "quantized": None if found.quantized is None else [vars(v) | {"formats": _list(v.formats)}
+                                                               for v in found.quantized],
+            "notices": list(found.notices)}
+
+
+def _list(values: tuple | None) -> list | None:
+    return None if values is None else list(values)
+
+
+def details_text(found: ModelDetails, *, whole_card: bool) -> str:
+    """The detail rows, config facts, relations and card as terminal text; untrusted text loses its control
+    characters (a card cannot move the cursor or recolour the terminal)."""
+    record = found.record
+    rows = [*detail_rows(record), *config_rows(record.config, known_only=True),
+            ("Tags", format_value(found.tags, "list")), ("Base models", format_value(found.base_models, "list"))]
+    width = max(len(label) for label, _ in rows)
+    lines = [_printable(record.id), record.url, ""]
+    lines += [f"{label.ljust(width)}  {_printable(text)}" for label, text in rows]
+    lines += ["", *_variant_lines(found.quantized), ""]
+    if found.card_text is None:
+        lines.append(f"Model card: {found.card_note}")
+    else:
+        card = _printable(found.card_text).strip("\n").splitlines()
+        shown = card if whole_card else card[:CARD_PREVIEW_LINES]
+        lines += ["Model card:", *("  " + line for line in shown)]
+        if len(shown) < len(card):
+            lines.append(f"  ({len(card) - len(shown)} more lines: --card prints all)")
+        if found.card_note:
+            lines.append(f"  ({found.card_note})")
+    lines += ["", f"source: {'the live Hub' if found.source == 'hub' else 'the offline snapshot'}"]
+    lines += [f"notice: {notice}" for notice in found.notices]
+    return "\n".join(lines)
+
+
+def _variant_lines(variants) -> list[str]:
+    if variants is None:
+        return ["Quantized variants: unknown to this source"]
+    if not variants:
+        return ["Quantized variants: none listed"]
+    lines = [f"Quantized variants ({len(variants)}):"]
+    for v in variants:
+        facts = [format_value(v.formats, "list"), f"{human_count(v.params)} params" if v.params else None,
+                 f"{human_bytes(v.storage_bytes)} in the repo" if v.storage_bytes is not None else None,
+                 f"{v.downloads:,} downloads" if v.downloads is not None else None]
+        lines.append(f"  {_printable(v.id)}  " + " · ".join(f for f in facts if f))
+    return lines
+
+
+def _printable(text: str) -> str:
+    return _CONTROL.sub("", text)
 
 
 def describe(result: SearchResult) -> str:

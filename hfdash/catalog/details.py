@@ -100,7 +100,7 @@ def _live(model_id: str, *, token: str | None, settings: Settings) -> ModelDetai
         quantized = None
         notices.append(f"Quantized variants unavailable: {err.user_message()}")
     return ModelDetails(record=record, source="hub", card_text=card_text, card_note=card_note,
-                        tags=tuple(info.tags or ()), languages=_strings(getattr(card, "language", None)),
+                        tags=tuple(info.tags or ()), languages=record.languages,
                         base_models=_base_models(card, info.tags or ()), quantized=quantized, notices=tuple(notices))
 
 
@@ -142,13 +142,7 @@ def _formats(tags) -> tuple[str, ...] | None:
 
 def _base_models(card, tags) -> tuple[str, ...]:
     """The card's `base_model`, else the Hub's `base_model:[relation:]<id>` tags; () = none declared."""
-    declared = _strings(getattr(card, "base_model", None))
+    declared = hub.strings(getattr(card, "base_model", None))
     if declared:
         return declared
     return tuple(dict.fromkeys(tag.rsplit(":", 1)[-1] for tag in tags if tag.startswith("base_model:")))
-
-
-def _strings(value) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    return (value,) if isinstance(value, str) else tuple(str(v) for v in value)

@@ -122,8 +122,16 @@ def record_from_model_info(info) -> ModelRecord:
         offers=tuple(ProviderOffer(provider=m.provider, provider_model_id=m.provider_id, source="hub")
                      for m in sorted(live, key=lambda m: m.provider)),
         dtype_params=dict(safetensors.parameters) if safetensors else None,
+        languages=strings(getattr(getattr(info, "card_data", None), "language", None)),
         config=_config(info.config, gguf),
     )
+
+
+def strings(value) -> tuple[str, ...] | None:
+    """A card field that is one string or a list of them, as a tuple (None: not stated)."""
+    if value is None:
+        return None
+    return (value,) if isinstance(value, str) else tuple(str(v) for v in value)
 
 
 def _license(info) -> str | None:
