@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from hfdash.catalog import snapshot
+from hfdash.catalog.filters import fold_text
 from hfdash.catalog.records import FitsOn, ModelQuery
 from hfdash.config import SHIPPED_SNAPSHOT
 from hfdash.errors import BadParameters
@@ -38,9 +39,9 @@ def test_vectorised_fit_is_the_estimators_answer_row_by_row(shipped, spec):
     result = shipped.search(ModelQuery(fits=spec, limit=5), today=TODAY)
     fits, known = shipped._fit(spec)
     # Random rows, plus MLA, sliding-window, MoE and sourced-config rows by name.
-    named = [int(shipped._ids_containing(i.lower()).nonzero()[0][0]) for i in NAMED]
+    named = [int(shipped._ids_containing(fold_text(i)).nonzero()[0][0]) for i in NAMED]
     rows = named + random.Random(7).sample(range(shipped.size), 400)
-    for row, record in zip(rows, shipped.records(rows)):
+    for row, record in zip(rows, shipped.records(rows), strict=True):
         assert record_fits(record, spec) == (bool(fits[row]) if known[row] else None), record.id
     assert result.total == int(fits.sum())
     assert result.excluded_unknown["config"] == int((~known).sum())  # unknown fit: left out and counted
@@ -155,6 +156,6 @@ def test_browse_details_show_the_context_and_where_the_facts_come_from(monkeypat
     at = open_browse(source="snapshot", model=model_id)
     assert not at.exception
     config = next(frame.value for frame in at.dataframe if "Config source" in list(frame.value.iloc[:, 0]))
-    facts = dict(zip(config.iloc[:, 0], config.iloc[:, 1]))
+    facts = dict(zip(config.iloc[:, 0], config.iloc[:, 1], strict=True))
     assert facts["Context length"] == context
     assert facts["Config source"].startswith(source)

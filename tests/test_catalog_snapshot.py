@@ -152,7 +152,8 @@ def test_shipped_snapshot_lacks_some_facts_and_says_so():
 def test_shipped_snapshot_is_complete_and_labelled():
     info = catalog.snapshot_info()
     assert info.rows == 16_849 and info.date == D(2026, 10, 5)
-    assert info.sources == {"llmfit": "1.1.17", "litellm": "1.110.2", "configs": "configs/real-configs.jsonl (225 repos)"}
+    assert info.sources == {"llmfit": "1.1.17", "litellm": "1.110.2",
+                            "configs": "configs/real-configs.jsonl (225 repos)"}
     qwen = catalog.get_model("Qwen/Qwen2.5-7B-Instruct", source="snapshot")
     assert qwen.task == "text-generation" and qwen.params == 7_615_616_512 and qwen.created_at == D(2024, 9, 16)
     assert qwen.config.num_key_value_heads == 4 and qwen.license == "apache-2.0"
