@@ -257,13 +257,17 @@ def test_text_treats_spaces_dashes_dots_and_underscores_alike(text):
     assert all(filters.fold_text("llama-3.1") in filters.fold_text(r.id) for r in found.records)
 
 
-def test_a_size_bound_compares_at_the_precision_it_is_printed_in():
+def test_a_size_bound_compares_with_the_size_people_read():
     eight = catalog.search(ModelQuery(text="Llama-3.1-8B", max_params=8_000_000_000, limit=1000), source="snapshot")
-    assert "meta-llama/Llama-3.1-8B-Instruct" in [r.id for r in eight.records]  # 8,030,261,248 reads 8B
-    assert all(r.params < 8_500_000_000 for r in eight.records)
-    exact = catalog.search(ModelQuery(text="Llama-3.1-8B", max_params=8_020_000_000, limit=1000), source="snapshot")
-    assert "meta-llama/Llama-3.1-8B-Instruct" not in [r.id for r in exact.records]  # 8.02B is exact to 0.01B
+    assert "meta-llama/Llama-3.1-8B-Instruct" in [r.id for r in eight.records]  # 8,030,261,248 reads 8.0B
+    assert all(r.params < 8_050_000_000 for r in eight.records)  # 8.05B reads 8.1B
+    below = catalog.search(ModelQuery(text="Llama-3.1-8B", max_params=7_900_000_000, limit=1000), source="snapshot")
+    assert "meta-llama/Llama-3.1-8B-Instruct" not in [r.id for r in below.records]
+    one = catalog.search(ModelQuery(min_params=1_000_000_000, limit=1000), source="snapshot")
+    assert min(r.params for r in one.records) >= 999_500_000  # 752M reads 752M, not 1B
     assert filters.params_range(ModelQuery(min_params=135_000_000, max_params=999)) == (134_500_000, 999)
+    assert [filters.displayed_count(n) for n in (8_030_261_248, 751_632_384, 12_400_000_000)] == [
+        8_000_000_000, 752_000_000, 12_000_000_000]
 
 
 def test_licence_filter_takes_any_of_several_ids_ignoring_case():

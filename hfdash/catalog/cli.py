@@ -27,18 +27,18 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def register(subparsers) -> None:
     search = subparsers.add_parser(
         "search", help="search models on the live Hub or the offline snapshot",
-        description="Search models. Parameter counts accept 135M, 1.5B or 7e9, and are compared at the precision "
-                    "they are printed in: --max-params 8B keeps an 8.03B model (it reads 8B), --min-params 8B keeps "
-                    "7.5B and up; 8.03B is exact to 0.01B.")
+        description="Search models. Parameter counts accept 135M, 1.5B or 7e9. They compare with a model's size as "
+                    "people read it, two significant digits (whole units from 10 up): --max-params 8B keeps an "
+                    "8.03B model (it reads 8.0B) but not 8.1B; --min-params 1B keeps no 752M model.")
     search.add_argument("--query", metavar="TEXT",
                         help="part of the repo id, ignoring case; spaces, dashes, dots and underscores match each "
                              "other ('llama 3.1' finds Llama-3.1-8B)")
     search.add_argument("--task", metavar="TAG", help="exact pipeline tag, e.g. text-generation")
     search.add_argument("--library", metavar="NAME", help="library, e.g. transformers")
     search.add_argument("--min-params", metavar="N", type=_bounded(_count, "min_params"),
-                        help="at least N parameters (135M, 1.5B, 7e9) at N's printed precision")
+                        help="at least N parameters (135M, 1.5B, 7e9), by the size a model reads")
     search.add_argument("--max-params", metavar="N", type=_bounded(_count, "max_params"),
-                        help="at most N parameters at N's printed precision (8B keeps 8.03B)")
+                        help="at most N parameters, by the size a model reads (8B keeps 8.03B)")
     search.add_argument("--provider", metavar="NAME|any", help="served by this inference provider, or by any")
     search.add_argument("--min-likes", metavar="N", type=_bounded(_whole, "min_likes"), help="at least N likes")
     search.add_argument("--min-downloads", metavar="N", type=_bounded(_whole, "min_downloads"),

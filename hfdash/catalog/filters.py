@@ -5,19 +5,18 @@ evaluates them vectorised (snapshot.py); the live source evaluates them per reco
 Hub's lazy iterator. Unknown (None) never matches; bounds are inclusive; "after" means on or after.
 
 Text matches the repo id ignoring case and treating spaces, dashes, dots and underscores alike ("Llama 3.1"
-finds "Llama-3.1-8B"): both sides are folded by `fold_text`. Parameter bounds compare at the precision
-the params formatter (`units.human_count`) prints the bound: "8B" is whole billions, so a max of 8B keeps
-8.03B (which rounds to 8B) and a min of 8B keeps 7.5B; "8.03B" is exact to 0.01B (`params_range`).
+finds "Llama-3.1-8B"): both sides are folded by `fold_text`. Parameter bounds compare with the size as
+people read it (`displayed_count`: two significant digits, whole units from 10 up): a max of 8B keeps
+Llama 3.1 8B's 8.03B (it reads 8.0B) but not 8.1B; a min of 1B keeps no 752M model (`params_range`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, fields
 from typing import Any
 
-from hfdash.catalog.records import ANY_PROVIDER, SORT_FIELD, ModelQuery, ModelRecord, Sort, field_label
+from hfdash.catalog.records import ANY_PROVIDER, MAX_COUNT, SORT_FIELD, ModelQuery, ModelRecord, Sort, field_label
 
 # Human words for record fields, for notices and the "left out because unknown" counts ("config": what a
 # fit is computed from).
@@ -74,8 +73,6 @@ def conditions(query: ModelQuery, today: dt.date) -> list[Condition]:
 # Characters a model name may use between its words, all folded to a dash.
 SEPARATORS = " ._-"
 _FOLD = str.maketrans({c: "-" for c in SEPARATORS})
-_SUFFIXED = re.compile(r"^(\d+)(?:\.(\d+))?([KMBT]?)$")
-_SCALE = {"": 1, "K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
 
 
 def fold_text(text: str) -> str:
@@ -84,21 +81,33 @@ def fold_text(text: str) -> str:
 
 
 def params_range(query: ModelQuery) -> tuple[int | None, int | None]:
-    """The inclusive parameter range the bounds mean: each widened by half a step of the precision
-    `human_count` prints it at (8B: 7.5B .. 8,499,999,999; 135M: 134.5M ..; 1,000 and below: exact)."""
-    low = query.min_params - _half_step(query.min_params) if query.min_params is not None else None
-    high = query.max_params + max(0, _half_step(query.max_params) - 1) if query.max_params is not None else None
+    """The inclusive range of raw parameter counts whose displayed size meets the bounds (one bisection
+    each: `displayed_count` never decreases as the count grows)."""
+    low = _first(lambda n: displayed_count(n) >= query.min_params) if query.min_params is not None else None
+    high = _first(lambda n: displayed_count(n) > query.max_params) - 1 if query.max_params is not None else None
     return low, high
 
 
-def _half_step(count: int) -> int:
-    from hfdash.units import human_count
+def displayed_count(count: int) -> int:
+    """A parameter count as the size people read it: in its unit (K, M, B, T) to one decimal below 10 and
+    whole from 10 up (8,030,261,248 reads 8.0B; 751,632,384 reads 752M), as Browse's table shows it."""
+    for scale in (10**12, 10**9, 10**6, 10**3):
+        if count >= scale:
+            step = scale // 10 if count < 10 * scale else scale
+            return (count + step // 2) // step * step
+    return count
 
-    found = _SUFFIXED.match(human_count(count))
-    if found is None:
-        return 0
-    decimals = len(found.group(2) or "")
-    return _SCALE[found.group(3)] // 10**decimals // 2
+
+def _first(holds) -> int:
+    """The smallest count in [0, MAX_COUNT + 1] for which `holds` (monotonic) is true."""
+    low, high = 0, MAX_COUNT + 1
+    while low < high:
+        middle = (low + high) // 2
+        if holds(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 def _merge_bounds(found: list[Condition]) -> list[Condition]:
