@@ -6,10 +6,12 @@ shared link. Pages link to each other with `link_params()` so the shortlist ride
 
 from __future__ import annotations
 
-import streamlit as st
-
 from urllib.parse import quote
 
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from hfdash import vocab
 from hfdash.errors import HfdashError
 from hfdash.safetext import without_links
 from hfdash.ui import catalog_cache, model_facts
@@ -18,8 +20,8 @@ QUERY_KEY = "shortlist"
 STATE_KEY = "shortlist"
 # The URL value this session last wrote or adopted, to tell a pasted link from our own write.
 URL_SEEN_KEY = "_shortlist_url"
-HARDWARE_FIT_PAGE = "pages/2_Hardware_fit.py"
-PLAYGROUND_PAGE = "pages/3_Playground.py"
+HARDWARE_FIT_PAGE = vocab.HARDWARE_FIT.script
+PLAYGROUND_PAGE = vocab.PLAYGROUND.script
 
 
 def parse(raw: str | None) -> list[str]:
@@ -76,7 +78,7 @@ def link_params(models: list[str] | None = None) -> dict[str, str]:
     return params
 
 
-def page_link(page: str, label: str, *, models: list[str] | None = None, **kwargs) -> None:
+def page_link(page: str | StreamlitPage, label: str, *, models: list[str] | None = None, **kwargs) -> None:
     st.page_link(page, label=label, query_params=link_params(models), **kwargs)
 
 
