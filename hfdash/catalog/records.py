@@ -123,10 +123,6 @@ class ModelRecord:
     dtype_params: dict[str, int] | None = None
     config: ModelConfig = field(default_factory=ModelConfig)
 
-    @property
-    def url(self) -> str:
-        return f"https://huggingface.co/{self.id}"
-
     def to_json(self) -> dict:
         """The CLI's --json object (a contract: id, task, params, likes, downloads, created_at, providers)."""
         return {

@@ -20,10 +20,11 @@ from hfdash.safetext import without_links
 from hfdash.hardware.reverse import best_precision
 from hfdash.hardware.verdict import MAX_GPUS
 from hfdash.units import human_bytes
+from hfdash.vocab import EMBEDDED_MODEL
 
 TERMS = (("Weights", "weights_bytes", "#4C78A8"), ("KV cache", "kv_cache_bytes", "#F58518"),
          ("Activations", "activation_bytes", "#54A24B"), ("Overhead", "overhead_bytes", "#B279A2"))
-DEFAULT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+DEFAULT_MODEL = EMBEDDED_MODEL
 DEFAULT_DEVICES = "this-machine,rtx-4090"
 LINE_COLOURS = ("#E45756", "#222222", "#72B7B2", "#EECA3B", "#9D755D", "#FF9DA6")
 AUTO = "auto"

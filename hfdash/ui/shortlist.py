@@ -6,8 +6,6 @@ shared link. Pages link to each other with `link_params()` so the shortlist ride
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
@@ -110,6 +108,7 @@ def render_side_by_side(ids: list[str]) -> None:
 
 def render_sidebar() -> None:
     ids = get_shortlist()
+    endpoint = catalog_cache.current_settings().endpoint
     with st.sidebar:
         st.subheader(f"Shortlist ({len(ids)})")
         if not ids:
@@ -118,7 +117,7 @@ def render_sidebar() -> None:
         for model_id in ids:
             name, button = st.columns([5, 1], vertical_alignment="center")
             # The id comes from the URL: escaped as the text, quoted in the address, which stays on the Hub.
-            name.markdown(f"[{without_links(model_id)}](https://huggingface.co/{quote(model_id, safe='/')})")
+            name.markdown(f"[{without_links(model_id)}]({vocab.model_url(model_id, endpoint)})")
             button.button(":material/close:", key=f"shortlist_remove:{model_id}", on_click=remove,
                           args=(model_id,), help=f"Remove {without_links(model_id)} from the shortlist",
                           type="tertiary")

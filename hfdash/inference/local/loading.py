@@ -23,6 +23,7 @@ from hfdash.inference.local.placement import choose_device, choose_dtype, guard,
 from hfdash.inference.local.sources import (Progress, Source, cached_snapshot, convert_gguf, converted_folder,
                                             download, embedded_gguf, folder_record, gguf_record, hub_record, locate,
                                             not_cached_offline)
+from hfdash.vocab import EMBEDDED_MODEL
 
 MAX_LOADED = max(1, int(os.environ.get("HFDASH_MAX_LOADED_MODELS", "2")))
 
@@ -111,8 +112,6 @@ def load_model(spec: BackendSpec, *, token: str | None, on_progress: Progress | 
 def embedded_folder(on_progress: Progress | None = None) -> Path:
     """The embedded model as a transformers folder (converted now if this is the first use), e.g. for
     `transformers serve`."""
-    from hfdash.inference import EMBEDDED_MODEL
-
     gguf_path = embedded_gguf()
     folder = converted_folder(gguf_path)
     if folder.is_dir():
