@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, fields, replace
 
 from hfdash.auth import hub_token_arg
-from hfdash.catalog.hub import hub_call, timeout_s
+from hfdash.hubcall import hub_call, timeout_s
 from hfdash.catalog.modelconfig import config_from_json, resolve_defaults
 from hfdash.catalog.records import ModelConfig, ModelRecord
 from hfdash.config import Settings, load_settings
@@ -81,7 +81,7 @@ def merge_config(base: ModelConfig, better: ModelConfig) -> ModelConfig:
 def model_facts(model_id: str, *, source: str = "auto", token: str | None = None,
                 settings: Settings | None = None) -> ModelFacts:
     from hfdash.catalog import get_model
-    from hfdash.catalog.hub import offline
+    from hfdash.hubcall import offline
 
     settings = settings or load_settings()
     if source == "snapshot" or (source == "auto" and offline()):

@@ -10,11 +10,10 @@ import hashlib
 import plotly.graph_objects as go
 import streamlit as st
 
-from hfdash.hardware.devices import (MAX_MEMORY_GIB, THIS_MACHINE, Device, custom_device, device_ids, find_device,
-                                     shipped_devices)
+from hfdash.hardware.devices import MAX_MEMORY_GIB, THIS_MACHINE, Device, custom_device, device_ids, shipped_devices
 from hfdash.hardware.estimate import DTYPES, GIB, KV_DTYPES, MAX_BATCH, MAX_CONTEXT, RUNTIMES
 from hfdash.hardware.hubfacts import ModelFacts
-from hfdash.hardware.local import this_machine
+from hfdash.hardware.local import find_device, this_machine
 from hfdash.hardware.report import ModelFit, fit_model
 from hfdash.safetext import without_links
 from hfdash.hardware.reverse import best_precision
@@ -208,7 +207,7 @@ def _device_name(device_id: str) -> str:
 def _facts(models: list[str], settings, token: str | None) -> dict:
     """Model facts, kept per model, source and token for the session: a rerun that changes only the
     device, context or precision asks the Hub nothing. Missing ones are fetched together, one deadline."""
-    from hfdash.catalog.hub import timeout_s
+    from hfdash.hubcall import timeout_s
     from hfdash.hardware.hubfacts import many_model_facts
 
     cache = st.session_state.setdefault(FACTS_KEY, {})

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from hfdash.cache import report_in_memory
 from hfdash.errors import HfdashError
 from hfdash.inference.base import BackendSpec
 from hfdash.inference.local.access import check_access
@@ -88,6 +89,9 @@ POOL = ModelPool(MAX_LOADED)
 def loaded_models() -> set[str]:
     """Names of the models held in memory (the cache page refuses to delete these)."""
     return POOL.names()
+
+
+report_in_memory(loaded_models)
 
 
 def load_model(spec: BackendSpec, *, token: str | None, on_progress: Progress | None = None) -> LoadedModel:
@@ -166,7 +170,7 @@ def _load(source: Source, key: tuple, requested_dtype: str, device: str, token: 
 
 
 def _hub_record(repo_id: str, token: str | None):
-    from hfdash.catalog.hub import offline
+    from hfdash.hubcall import offline
 
     try:
         return hub_record(repo_id, token)

@@ -164,7 +164,7 @@ def download(repo_id: str, token: str | None, on_progress: Progress | None) -> P
     from huggingface_hub import snapshot_download
 
     from hfdash.auth import hub_token_arg
-    from hfdash.catalog.hub import timeout_s
+    from hfdash.hubcall import timeout_s
     from hfdash.config import load_settings
 
     what = f"Downloading {repo_id}"
