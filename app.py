@@ -1,9 +1,5 @@
-"""hfdash home page. The other pages are in pages/."""
+"""hfdash's entry point: the page list (files in pages/, Home drawn here), then the page the URL names."""
 
-from hfdash.ui.layout import page_setup
+from hfdash.ui import layout
 
-page_setup("Home", "🤗")
-
-from hfdash.ui import home  # noqa: E402
-
-home.render()
+layout.run_page()

@@ -40,8 +40,10 @@ import sys
 import time
 from dataclasses import replace
 
+from hfdash.vocab import EMBEDDED_MODEL, FLOAT_DTYPES
+
 TARGET = 0.10
-SMOL_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+SMOL_ID = EMBEDDED_MODEL
 PROMPT_TOKENS = (512, 2048, 4096)  # each case at each length: the working buffers' slope, not one point
 WARM_UP_TOKENS = 256
 CASE_TIMEOUT_S = 900
@@ -55,7 +57,7 @@ CASES = {
     "mistral-7b": ("all layers slide", "mistralai/Mistral-7B-v0.1", "MISTRAL_7B_V01", 2, "bf16"),
     "gpt-oss-20b": ("MoE + sliding", "openai/gpt-oss-20b", "GPT_OSS_20B", 2, "bf16"),
 }
-TORCH_DTYPES = {"fp32": "float32", "bf16": "bfloat16"}
+TORCH_DTYPES = {estimator: torch_name for torch_name, estimator in FLOAT_DTYPES.items()}
 MIB = 1024**2
 
 

@@ -131,7 +131,7 @@ def check_token(token: str, *, endpoint: str) -> TokenInfo:
     """Ask the Hub at `endpoint` who this token belongs to. InvalidToken for a revoked/expired/unknown one."""
     from huggingface_hub import HfApi
 
-    from hfdash.catalog.hub import hub_call, timeout_s
+    from hfdash.hubcall import hub_call, timeout_s
 
     try:  # whoami takes no timeout of its own
         whoami = hub_call(lambda: HfApi(endpoint=endpoint).whoami(token=token), what="Checking the token",

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import shutil
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,11 +79,19 @@ def list_cached() -> list[CachedModel]:
     return sorted(models, key=lambda m: m.size_on_disk, reverse=True)
 
 
+# Who holds models in memory reports here (the local backend, when it is first imported), so the cache
+# can refuse to delete them without importing the backend itself.
+_IN_MEMORY: list[Callable[[], set[str]]] = []
+
+
+def report_in_memory(names: Callable[[], set[str]]) -> None:
+    """Register a function naming the models some part of this process holds in memory."""
+    _IN_MEMORY.append(names)
+
+
 def loaded_model_ids() -> set[str]:
-    """Models the local backend holds in memory in this process (none if it was never used)."""
-    local = sys.modules.get("hfdash.inference.local")  # not imported: nothing can be loaded
-    loaded = getattr(local, "loaded_models", None)
-    return set(loaded()) if loaded else set()
+    """Models held in memory in this process (none while the local backend was never used)."""
+    return set().union(*(names() for names in _IN_MEMORY))
 
 
 def delete_cached(keys: list[str]) -> int:

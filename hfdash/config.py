@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 from hfdash.errors import BadParameters, HfdashError
 from hfdash.safefile import sweep_stale_temps, write_atomically
+from hfdash.vocab import LOCAL_DEVICES, LOCAL_DTYPES, hub_endpoint
 
-DEFAULT_ENDPOINT = "https://huggingface.co"
 SHIPPED_SNAPSHOT = Path(__file__).parent / "data" / "snapshot.parquet"
 CATALOG_SOURCES = ("auto", "hub", "snapshot")
 CATALOG_SOURCE_LABELS = {"auto": "auto (Hub, else snapshot)", "hub": "live Hub", "snapshot": "offline snapshot"}
@@ -33,7 +33,7 @@ class Settings:
 
     @property
     def endpoint(self) -> str:
-        return (self.hub_endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+        return hub_endpoint(self.hub_endpoint)
 
     @property
     def snapshot(self) -> Path:
@@ -86,8 +86,6 @@ def http_url(value: str, what: str) -> str:
 
 def validated(settings: Settings) -> Settings:
     """A cleaned copy of `settings`; BadParameters naming every problem at once."""
-    from hfdash.inference.base import DEVICES, DTYPES
-
     problems: list[str] = []
 
     def check(fn):
@@ -104,10 +102,10 @@ def validated(settings: Settings) -> Settings:
     snapshot = (settings.snapshot_path or "").strip() or None
     if snapshot and not Path(snapshot).expanduser().is_file():
         problems.append(f"Snapshot file not found: {snapshot}.")
-    if settings.local_device not in DEVICES:
-        problems.append(f"Local device must be one of {', '.join(DEVICES)}.")
-    if settings.local_dtype not in DTYPES:
-        problems.append(f"Local dtype must be one of {', '.join(DTYPES)}.")
+    if settings.local_device not in LOCAL_DEVICES:
+        problems.append(f"Local device must be one of {', '.join(LOCAL_DEVICES)}.")
+    if settings.local_dtype not in LOCAL_DTYPES:
+        problems.append(f"Local dtype must be one of {', '.join(LOCAL_DTYPES)}.")
     if problems:
         raise BadParameters(" ".join(problems), hint="Nothing was saved.")
     return replace(settings, hub_endpoint=endpoint, snapshot_path=snapshot,

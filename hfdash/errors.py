@@ -9,6 +9,8 @@ from __future__ import annotations
 import email.utils
 import time
 
+from hfdash.vocab import model_url
+
 
 class HfdashError(Exception):
     """Base: `str(err)` is the user-facing message; `hint` says what to do about it."""
@@ -44,7 +46,7 @@ class Gated(HfdashError):
     title = "Gated model"
 
     def __init__(self, message: str, *, repo_id: str | None = None, hint: str | None = None):
-        self.url = f"https://huggingface.co/{repo_id}" if repo_id else None
+        self.url = model_url(repo_id) if repo_id else None
         if hint is None and self.url:
             hint = f"Accept its terms at {self.url}, then use a token of that account."
         super().__init__(message, hint=hint)

@@ -5,10 +5,13 @@ the server or its network, and are decided before anything is contacted or opene
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from hfdash.config import load_settings, multi_user
 from hfdash.errors import BadParameters, Forbidden
-from hfdash.inference.base import BackendSpec
+
+if TYPE_CHECKING:  # hfdash.inference calls check_reachable: a runtime import back would be a cycle
+    from hfdash.inference.base import BackendSpec
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 

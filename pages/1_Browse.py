@@ -1,10 +1,10 @@
+import streamlit as st
+
+from hfdash import vocab
+from hfdash.ui import browse
 from hfdash.ui.layout import page_setup
 
-page_setup("Browse", "🔎")
-
-import streamlit as st  # noqa: E402
-
-from hfdash.ui import browse  # noqa: E402
+page_setup(vocab.BROWSE)
 
 st.title("Browse")
 st.caption("Search Hugging Face Hub models, live or on the offline snapshot. The URL keeps your filters: "

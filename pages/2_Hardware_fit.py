@@ -1,10 +1,10 @@
+import streamlit as st
+
+from hfdash import vocab
+from hfdash.ui import fit_charts
 from hfdash.ui.layout import page_setup
 
-page_setup("Hardware fit", "🧮")
-
-import streamlit as st  # noqa: E402
-
-from hfdash.ui import fit_charts  # noqa: E402
+page_setup(vocab.HARDWARE_FIT)
 
 st.title("Hardware fit")
 st.caption("Will a model run on your hardware? Memory per precision from the model's own config (weights, "

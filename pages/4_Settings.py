@@ -1,10 +1,10 @@
+import streamlit as st
+
+from hfdash import vocab
+from hfdash.ui.settings import render_settings
 from hfdash.ui.layout import page_setup
 
-page_setup("Settings", "⚙️")
-
-import streamlit as st  # noqa: E402
-
-from hfdash.ui.settings import render_settings  # noqa: E402
+page_setup(vocab.SETTINGS)
 
 st.title("Settings")
 render_settings()

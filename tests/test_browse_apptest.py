@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import streamlit as st
@@ -20,7 +21,6 @@ from hfdash.catalog.records import ModelQuery, Sort
 from tests.support.tokens import register_user
 
 REPO = Path(__file__).resolve().parents[1]
-HUB = "https://huggingface.co/"
 WITH_OFFERS = "Qwen/Qwen2.5-7B-Instruct"  # in the snapshot with litellm-catalog providers and prices
 
 
@@ -46,7 +46,8 @@ def open_page(page: str = "pages/1_Browse.py", **params: str) -> AppTest:
 
 
 def shown_ids(at: AppTest) -> list[str]:
-    return [url.removeprefix(HUB) for url in at.dataframe(key="browse_table").value["Model"]]
+    # Each row links to the model's page on the Hub in use: the id is the link's path.
+    return [unquote(urlsplit(url).path[1:]) for url in at.dataframe(key="browse_table").value["Model"]]
 
 
 def snapshot_ids(**query) -> list[str]:

@@ -7,7 +7,8 @@ from hfdash.catalog import get_model
 from hfdash.catalog.modelconfig import config_from_json
 from hfdash.catalog.records import ModelRecord
 from hfdash.errors import BadParameters
-from hfdash.hardware.devices import GIB, custom_device, find_device, table_match
+from hfdash.hardware.devices import GIB, custom_device, table_match
+from hfdash.hardware.local import find_device
 from hfdash.hardware.estimate import VLLM_UTILIZATION, estimate_memory
 from hfdash.hardware.reverse import best_precision, context_table, max_context, precisions_for, vllm_capacity
 from hfdash.hardware.verdict import TIGHT

@@ -11,8 +11,9 @@ import pytest
 
 from hfdash.config import Settings, save_settings
 from hfdash.errors import BadParameters, NotFound, TooLarge, Unavailable
-from hfdash.inference import EMBEDDED_MODEL, BackendSpec, GenerationParams, Message, stream_answer
+from hfdash.inference import BackendSpec, GenerationParams, Message, stream_answer
 from hfdash.inference.local import PLAIN_TEXT_NOTICE, encode, load_model, loaded_models
+from hfdash.vocab import EMBEDDED_MODEL
 from tests.support.chat import all_answers, assert_streamed_capital, panes_at_once
 
 pytestmark = pytest.mark.slow

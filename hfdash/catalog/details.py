@@ -21,6 +21,7 @@ from hfdash.catalog.records import ModelRecord
 from hfdash.catalog.sources import answer
 from hfdash.config import Settings, load_settings
 from hfdash.errors import Gated, HfdashError, NotFound
+from hfdash.hubcall import hub_call, timeout_s
 
 # The most quantized variants listed (most downloaded first); the Hub has hundreds for popular models.
 MAX_VARIANTS = 20
@@ -87,7 +88,7 @@ def _offline(model_id: str, settings: Settings) -> ModelDetails:
 
 def _live(model_id: str, *, token: str | None, settings: Settings) -> ModelDetails:
     api = hub.client(settings, token)
-    info = hub.hub_call(lambda: api.model_info(model_id, expand=hub.MODEL_EXPAND, timeout=hub.timeout_s(),
+    info = hub_call(lambda: api.model_info(model_id, expand=hub.MODEL_EXPAND, timeout=timeout_s(),
                                                token=hub_token_arg(token)),
                         what=f"Reading {model_id} from the Hub", repo_id=model_id)
     record = hub.record_from_model_info(info)
@@ -107,7 +108,7 @@ def _live(model_id: str, *, token: str | None, settings: Settings) -> ModelDetai
 def _card(api, repo_id: str, token: str | None) -> tuple[str | None, str | None]:
     """(text, note): the README's text, or why there is none. A repo without a card is not an error."""
     try:
-        path = hub.hub_call(lambda: api.hf_hub_download(repo_id, "README.md", etag_timeout=hub.timeout_s(),
+        path = hub_call(lambda: api.hf_hub_download(repo_id, "README.md", etag_timeout=timeout_s(),
                                                         token=hub_token_arg(token)),
                             what=f"Reading {repo_id}'s model card", repo_id=repo_id)
         with open(path, encoding="utf-8", errors="replace") as handle:
@@ -125,7 +126,7 @@ def _card(api, repo_id: str, token: str | None) -> tuple[str | None, str | None]
 
 def _variants(api, repo_id: str, token: str | None) -> tuple[QuantizedVariant, ...]:
     """The Hub's `base_model:quantized:<id>` relation (the tag a quantized repo's card declares)."""
-    infos = hub.hub_call(lambda: list(api.list_models(filter=f"base_model:quantized:{repo_id}", sort="downloads",
+    infos = hub_call(lambda: list(api.list_models(filter=f"base_model:quantized:{repo_id}", sort="downloads",
                                                       limit=MAX_VARIANTS, expand=VARIANT_EXPAND,
                                                       token=hub_token_arg(token))),
                          what=f"Listing quantized variants of {repo_id}")

@@ -13,21 +13,16 @@ timeout on listings, so one quick first request finds out whether the Hub answer
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import threading
-from collections.abc import Callable
 from dataclasses import replace
-from typing import TypeVar
 
 from hfdash.auth import hub_token_arg
 from hfdash.catalog import filters
 from hfdash.catalog.records import (ANY_PROVIDER, SORT_FIELD, ModelConfig, ModelQuery, ModelRecord, ProviderOffer,
                                     SearchResult, Sort)
 from hfdash.config import Settings
-from hfdash.errors import Timeout, Unavailable, from_exception
-
-T = TypeVar("T")
+from hfdash.errors import Unavailable, from_exception
+from hfdash.hubcall import hub_call, offline, timeout_s
 
 # How many models the live source reads at most to fill a page when it filters client-side.
 SCAN_CAP = 5000
@@ -41,17 +36,6 @@ HUB_SORT = {Sort.TRENDING: "trending_score", Sort.LIKES: "likes", Sort.DOWNLOADS
 # Fields the Hub always filters server-side; text and licences only in the forms it understands
 # (`_server_side`); the others are filtered here.
 SERVER_SIDE = {"task", "library", "params", "providers", "gated"}
-
-
-def timeout_s() -> float:
-    """Seconds to wait for the Hub (HFDASH_HUB_TIMEOUT, default 10)."""
-    return float(os.environ.get("HFDASH_HUB_TIMEOUT") or 10)
-
-
-def offline() -> bool:
-    from huggingface_hub import constants
-
-    return bool(constants.HF_HUB_OFFLINE) or os.environ.get("HF_HUB_OFFLINE", "").upper() in ("1", "ON", "YES", "TRUE")
 
 
 def client(settings: Settings, token: str | None):
@@ -240,29 +224,6 @@ class _Scan:
                     return
             elif len(failed) == 1 and getattr(record, failed[0].field) is None:
                 self.excluded[failed[0].field] = self.excluded.get(failed[0].field, 0) + 1
-
-
-def hub_call(call: Callable[[], T], *, what: str, repo_id: str | None = None, deadline: float | None = None) -> T:
-    """Run one huggingface_hub call in a worker thread with a deadline (listings and file lists take no
-    timeout of their own), turning every failure into the one typed family (errors.from_exception)."""
-    outcome: dict = {}
-
-    def work() -> None:
-        try:
-            outcome["value"] = call()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-            outcome["error"] = exc
-
-    seconds = deadline if deadline is not None else timeout_s() * 3
-    worker = threading.Thread(target=work, daemon=True, name="hfdash-hub-call")
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        raise Timeout(f"{what}: no complete answer in {seconds:g} s.")
-    if "error" in outcome:
-        error = outcome["error"]
-        raise from_exception(error, what=what, repo_id=repo_id) from error
-    return outcome["value"]
 
 
 def iter_models(*, settings: Settings, token: str | None, limit: int, task: str | None = None):

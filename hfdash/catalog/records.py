@@ -151,10 +151,6 @@ class ModelRecord:
     gguf_copies: tuple[str, ...] | None = fact("GGUF copies", fmt="none", optional=True)
     config: ModelConfig = fact("Config", fmt="none", default_factory=ModelConfig)
 
-    @property
-    def url(self) -> str:
-        return f"https://huggingface.co/{self.id}"
-
     def to_json(self) -> dict:
         """The CLI's --json object, one key per field (a contract: id, task, params, likes, downloads,
         created_at, providers keep their names and meanings)."""

@@ -1,10 +1,10 @@
 """Will a model fit: memory estimate, device table, this machine, verdicts and the local-load guard."""
 
-from hfdash.hardware.devices import Device, custom_device, device_ids, find_device, shipped_devices
+from hfdash.hardware.devices import Device, custom_device, device_ids, shipped_devices
 from hfdash.hardware.estimate import DTYPES, KV_DTYPES, PRECISIONS, MemoryEstimate, estimate_memory
 from hfdash.hardware.guard import FitCheck, check_fits_locally, ensure_fits_locally
 from hfdash.hardware.hubfacts import GgufFile, ModelFacts, model_facts
-from hfdash.hardware.local import LocalHardware, this_machine
+from hfdash.hardware.local import LocalHardware, find_device, this_machine
 from hfdash.hardware.verdict import Verdict, verdict
 
 __all__ = ["DTYPES", "KV_DTYPES", "PRECISIONS", "Device", "FitCheck", "GgufFile", "LocalHardware", "MemoryEstimate",

@@ -47,10 +47,10 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from hfdash.auth import ambient_token
-    from hfdash.hardware.devices import THIS_MACHINE, find_device
+    from hfdash.hardware.devices import THIS_MACHINE
     from hfdash.hardware.estimate import check_batch, check_context_range, estimate_memory, precision, runtime_name
     from hfdash.hardware.hubfacts import model_facts
-    from hfdash.hardware.local import this_machine
+    from hfdash.hardware.local import find_device, this_machine
     from hfdash.hardware.reverse import best_precision, context_table, vllm_capacity
     from hfdash.hardware.verdict import check_gpus, verdict
 

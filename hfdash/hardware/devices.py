@@ -13,7 +13,7 @@ from hfdash.hardware.estimate import GIB
 
 DEVICES_PATH = Path(__file__).resolve().parent.parent / "data" / "devices.json"
 THIS_MACHINE = "this-machine"
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(gib|gb|g)\s*$", re.IGNORECASE)
+SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(gib|gb|g)\s*$", re.IGNORECASE)
 MAX_MEMORY_GIB = 4096  # a custom device above this is a typo; the same limit on the page and in the CLI
 _MEMORY_WORD = re.compile(r"^\d+gb$")
 
@@ -51,22 +51,6 @@ def custom_device(memory_gib: float, *, name: str | None = None) -> Device:
 
 def device_ids() -> list[str]:
     return [d.id for d in shipped_devices()] + [THIS_MACHINE]
-
-
-def find_device(name: str) -> Device:
-    """A shipped device by id (or exact name), 'this-machine', or a custom size such as '48GiB'."""
-    wanted = name.strip().lower()
-    if wanted in (THIS_MACHINE, "local"):
-        from hfdash.hardware.local import this_machine
-
-        return this_machine().device
-    for device in shipped_devices():
-        if wanted in (device.id, device.name.lower()):
-            return device
-    size = _SIZE.match(wanted)
-    if size:
-        return custom_device(float(size.group(1)))
-    raise BadParameters(f"unknown device {name!r}; valid: {', '.join(device_ids())}, or a size such as 48GiB.")
 
 
 def table_match(gpu_name: str, memory_bytes: int) -> Device | None:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hfdash.catalog.records import ModelRecord
 from hfdash.errors import BadParameters
+
+if TYPE_CHECKING:  # catalog.records validates through hardware: a runtime import back would be a cycle
+    from hfdash.catalog.records import ModelRecord
 
 GIB = 1024**3
 

@@ -8,15 +8,20 @@ counted as left out, never guessed.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from hfdash.catalog.records import FitsOn, ModelRecord
 from hfdash.errors import BadParameters
-from hfdash.hardware.devices import Device, find_device
+from hfdash.hardware.devices import Device
 from hfdash.hardware.estimate import (KV_BITS, check_context_range, default_kv_dtype, estimate_memory,
                                       kv_elements, mla_elements, overhead_bytes, precision, runtime_name,
                                       working_bytes)
+from hfdash.hardware.local import find_device
 from hfdash.hardware.verdict import budget_bytes
+
+if TYPE_CHECKING:  # catalog.records calls check(): a runtime import back would be a cycle
+    from hfdash.catalog.records import FitsOn, ModelRecord
 
 # Snapshot columns the totals read, as float64 with NaN for unknown (booleans: 1.0 / 0.0 / NaN).
 COLUMNS = ("params", "context_length", "num_hidden_layers", "num_key_value_heads", "head_dim", "hidden_size",

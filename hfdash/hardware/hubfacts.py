@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, fields, replace
 
 from hfdash.auth import hub_token_arg
-from hfdash.catalog.hub import hub_call, timeout_s
+from hfdash.hubcall import hub_call, timeout_s
 from hfdash.catalog.modelconfig import config_from_json, resolve_defaults
 from hfdash.catalog.records import ModelConfig, ModelRecord
 from hfdash.config import Settings, load_settings

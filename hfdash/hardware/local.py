@@ -1,4 +1,4 @@
-"""'This machine': CUDA devices through torch when it is importable, and system RAM."""
+"""'This machine': CUDA devices through torch when it is importable, and system RAM; any device by name."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from hfdash.hardware.devices import THIS_MACHINE, Device, table_match
+from hfdash.errors import BadParameters
+from hfdash.hardware.devices import SIZE, THIS_MACHINE, Device, custom_device, device_ids, shipped_devices, table_match
 
 MEMINFO = Path("/proc/meminfo")
 NVIDIA_DRIVER = Path("/proc/driver/nvidia/version")
@@ -76,3 +77,17 @@ def cuda_devices() -> tuple[Device, ...]:
 def this_machine() -> LocalHardware:
     total, available = system_ram()
     return LocalHardware(ram_total_bytes=total, ram_available_bytes=available, gpus=cuda_devices())
+
+
+def find_device(name: str) -> Device:
+    """A shipped device by id (or exact name), 'this-machine', or a custom size such as '48GiB'."""
+    wanted = name.strip().lower()
+    if wanted in (THIS_MACHINE, "local"):
+        return this_machine().device
+    for device in shipped_devices():
+        if wanted in (device.id, device.name.lower()):
+            return device
+    size = SIZE.match(wanted)
+    if size:
+        return custom_device(float(size.group(1)))
+    raise BadParameters(f"unknown device {name!r}; valid: {', '.join(device_ids())}, or a size such as 48GiB.")

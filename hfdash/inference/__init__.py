@@ -19,8 +19,6 @@ from typing import Callable, Iterator
 
 from hfdash.errors import BadParameters, HfdashError
 from hfdash.inference.base import (
-    DEVICES,
-    DTYPES,
     KINDS,
     ROLES,
     STATUSES,
@@ -34,13 +32,11 @@ from hfdash.inference.base import (
 )
 from hfdash.serving import check_reachable
 
-EMBEDDED_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
-
 # Called while a local model is fetched, converted or loaded: (what is happening, fraction 0..1 or None).
 Progress = Callable[[str, float | None], None]
 
 __all__ = [
-    "DEVICES", "DTYPES", "EMBEDDED_MODEL", "KINDS", "ROLES", "STATUSES", "Answer", "Backend", "BackendSpec",
+    "KINDS", "ROLES", "STATUSES", "Answer", "Backend", "BackendSpec",
     "GenerationParams", "Message", "Progress", "Stats", "backend_for", "check_messages", "preload",
     "stream_answer",
 ]

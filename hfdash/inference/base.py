@@ -14,11 +14,10 @@ from typing import Callable, ClassVar, Iterator, Protocol
 from urllib.parse import urlsplit
 
 from hfdash.errors import BadParameters, HfdashError
+from hfdash.vocab import EMBEDDED_MODEL, LOCAL_DEVICES, LOCAL_DTYPES
 
 ROLES = ("system", "user", "assistant")
 KINDS = ("local", "hosted")
-DTYPES = ("auto", "float32", "bfloat16", "float16")
-DEVICES = ("auto", "cpu", "cuda", "mps")
 MAX_NEW_TOKENS_LIMIT = 32768
 MAX_STOP_STRINGS = 4  # OpenAI-compatible servers accept at most four
 
@@ -75,10 +74,10 @@ class BackendSpec:
         if self.kind not in KINDS:
             raise BadParameters(f"backend must be one of {', '.join(KINDS)} (got {self.kind!r}).")
         if self.kind == "local":
-            if self.dtype not in DTYPES:
-                raise BadParameters(f"dtype must be one of {', '.join(DTYPES)} (got {self.dtype!r}).")
-            if self.device not in DEVICES:
-                raise BadParameters(f"device must be one of {', '.join(DEVICES)} (got {self.device!r}).")
+            if self.dtype not in LOCAL_DTYPES:
+                raise BadParameters(f"dtype must be one of {', '.join(LOCAL_DTYPES)} (got {self.dtype!r}).")
+            if self.device not in LOCAL_DEVICES:
+                raise BadParameters(f"device must be one of {', '.join(LOCAL_DEVICES)} (got {self.device!r}).")
         else:
             if self.base_url:
                 parts = urlsplit(self.base_url)
@@ -91,8 +90,6 @@ class BackendSpec:
     @property
     def label(self) -> str:
         """Short, token-free description for a pane header or the CLI."""
-        from hfdash.inference import EMBEDDED_MODEL
-
         if self.kind == "local":
             return f"local · {self.model or EMBEDDED_MODEL + ' (embedded)'}"
         where = self.base_url or f"provider {self.provider or 'auto'}"

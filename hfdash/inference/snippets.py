@@ -13,6 +13,7 @@ from pathlib import PurePath
 
 from hfdash.inference.base import BackendSpec, GenerationParams, Message
 from hfdash.inference.hosted import routed
+from hfdash.vocab import EMBEDDED_MODEL
 
 SERVER_KEY_ENV = "SERVER_API_KEY"
 
@@ -75,8 +76,6 @@ TRANSFORMERS_IMPORTS = "import os\n\nimport torch\nfrom transformers import Auto
 
 
 def _transformers_snippet(spec: BackendSpec, messages: list[Message], params: GenerationParams) -> str:
-    from hfdash.inference import EMBEDDED_MODEL
-
     source = spec.model or EMBEDDED_MODEL
     gguf = ""
     if source.endswith(".gguf"):  # transformers reads a GGUF file as (folder, gguf_file=name)

@@ -21,6 +21,7 @@ from hfdash.errors import BadParameters, HfdashError, from_exception
 from hfdash.safetext import without_links
 from hfdash.ui import catalog_cache, model_facts, shortlist
 from hfdash.units import human_count, parse_count
+from hfdash.vocab import model_url
 
 # Parameter slider stops, log-like, with an open end on both sides.
 PARAM_STEPS = [parse_count(s) for s in
@@ -36,7 +37,6 @@ DEFAULT_QUERY = ModelQuery()
 NO_FIT_DEVICE = ""
 AUTO_RUNTIME = "auto"
 DATE_RANGE = {"min_value": dt.date(1970, 1, 1), "max_value": dt.date(2100, 1, 1), "format": "YYYY-MM-DD"}
-HUB_PREFIX = "https://huggingface.co/"
 
 # URL key per ModelQuery field; the names follow the CLI's flags.
 URL_KEYS = {
@@ -363,9 +363,9 @@ def loosen_suggestions(query: ModelQuery, search: Callable[[ModelQuery], SearchR
 
 # --- results ------------------------------------------------------------------------------
 
-def results_frame(records: list[ModelRecord]) -> pd.DataFrame:
+def results_frame(records: list[ModelRecord], endpoint: str) -> pd.DataFrame:
     return pd.DataFrame({
-        "Model": [r.url for r in records],
+        "Model": [model_url(r.id, endpoint) for r in records],
         "Task": [r.task for r in records],
         "Parameters": pd.array([r.params for r in records], dtype="Int64"),
         "Likes": pd.array([r.likes for r in records], dtype="Int64"),
@@ -376,7 +376,7 @@ def results_frame(records: list[ModelRecord]) -> pd.DataFrame:
 
 
 TABLE_COLUMNS = {
-    "Model": st.column_config.LinkColumn("Model", display_text=rf"^{HUB_PREFIX}(.*)$", width="large",
+    "Model": st.column_config.LinkColumn("Model", display_text=r"^https?://[^/]+/(.*)$", width="large",
                                          help="Opens the model's page on the Hub"),
     "Parameters": st.column_config.NumberColumn("Parameters", format="compact"),
     "Likes": st.column_config.NumberColumn("Likes", format="localized"),
@@ -398,7 +398,7 @@ def _on_chart_select() -> None:
 
 
 def _render_table(records: list[ModelRecord]) -> None:
-    st.dataframe(results_frame(records), key=W + "table", hide_index=True, column_config=TABLE_COLUMNS,
+    st.dataframe(results_frame(records, catalog_cache.current_settings().endpoint), key=W + "table", hide_index=True, column_config=TABLE_COLUMNS,
                  on_select=_on_table_select, selection_mode="single-row", width="stretch")
     st.caption("Select a row to see its details.")
 
@@ -487,7 +487,7 @@ def _render_detail(model_id: str, result: SearchResult, settings: Settings) -> N
         head.subheader(without_links(record.id))
         close.button("Close", key=W + "close", on_click=_close_detail, icon=":material/close:")
         hub, fit, play, keep = st.columns(4, vertical_alignment="center")
-        hub.markdown(f"[Open on the Hub]({record.url})")
+        hub.markdown(f"[Open on the Hub]({model_url(record.id, settings.endpoint)})")
         with fit:
             shortlist.page_link(shortlist.HARDWARE_FIT_PAGE, "Check hardware fit", models=[record.id],
                                 icon=":material/memory:")

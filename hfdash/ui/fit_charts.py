@@ -10,20 +10,20 @@ import hashlib
 import plotly.graph_objects as go
 import streamlit as st
 
-from hfdash.hardware.devices import (MAX_MEMORY_GIB, THIS_MACHINE, Device, custom_device, device_ids, find_device,
-                                     shipped_devices)
+from hfdash.hardware.devices import MAX_MEMORY_GIB, THIS_MACHINE, Device, custom_device, device_ids, shipped_devices
 from hfdash.hardware.estimate import DTYPES, GIB, KV_DTYPES, MAX_BATCH, MAX_CONTEXT, RUNTIMES
 from hfdash.hardware.hubfacts import ModelFacts
-from hfdash.hardware.local import this_machine
+from hfdash.hardware.local import find_device, this_machine
 from hfdash.hardware.report import ModelFit, fit_model
 from hfdash.safetext import without_links
 from hfdash.hardware.reverse import best_precision
 from hfdash.hardware.verdict import MAX_GPUS
 from hfdash.units import human_bytes
+from hfdash.vocab import EMBEDDED_MODEL
 
 TERMS = (("Weights", "weights_bytes", "#4C78A8"), ("KV cache", "kv_cache_bytes", "#F58518"),
          ("Activations", "activation_bytes", "#54A24B"), ("Overhead", "overhead_bytes", "#B279A2"))
-DEFAULT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+DEFAULT_MODEL = EMBEDDED_MODEL
 DEFAULT_DEVICES = "this-machine,rtx-4090"
 LINE_COLOURS = ("#E45756", "#222222", "#72B7B2", "#EECA3B", "#9D755D", "#FF9DA6")
 AUTO = "auto"
@@ -207,7 +207,7 @@ def _device_name(device_id: str) -> str:
 def _facts(models: list[str], settings, token: str | None) -> dict:
     """Model facts, kept per model, source and token for the session: a rerun that changes only the
     device, context or precision asks the Hub nothing. Missing ones are fetched together, one deadline."""
-    from hfdash.catalog.hub import timeout_s
+    from hfdash.hubcall import timeout_s
     from hfdash.hardware.hubfacts import many_model_facts
 
     cache = st.session_state.setdefault(FACTS_KEY, {})

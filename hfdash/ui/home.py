@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from hfdash import vocab
 from hfdash.catalog.records import ModelQuery
 from hfdash.errors import HfdashError
 from hfdash.safetext import without_links
 from hfdash.ui import catalog_cache, shortlist
 from hfdash.units import human_bytes
-
-PAGES = [
-    ("pages/1_Browse.py", "Browse", ":material/search:",
-     "Search models by task, size, popularity, age and hosted providers; collect a shortlist."),
-    ("pages/2_Hardware_fit.py", "Hardware fit", ":material/memory:",
-     "Will it fit? Memory per precision, KV cache and a verdict for your hardware."),
-    ("pages/3_Playground.py", "Playground", ":material/chat:",
-     "Chat with models side by side, locally or through hosted providers."),
-    ("pages/4_Settings.py", "Settings", ":material/settings:",
-     "Your Hugging Face access token, catalog source and servers."),
-]
 
 
 def _render_sources() -> None:
@@ -56,6 +46,6 @@ def render() -> None:
                 "offline, see whether a model fits your hardware, and chat with candidates side by side.")
     _render_sources()
     st.divider()
-    for page, label, icon, what in PAGES:
-        shortlist.page_link(page, label, icon=icon)
-        st.caption(what)
+    for page in vocab.FEATURE_PAGES:
+        shortlist.page_link(page.script, page.title, icon=page.icon)
+        st.caption(page.summary)

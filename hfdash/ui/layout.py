@@ -1,33 +1,57 @@
-"""What every page starts with: page config, the page links and the shortlist in the sidebar."""
+"""What every page starts with: the page list, page config, the page links and the shortlist in the sidebar."""
 
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+from streamlit.runtime.pages_manager import PagesManager
 
-from hfdash import auth
+from hfdash import auth, vocab
 from hfdash.config import multi_user, read_settings
 from hfdash.errors import HfdashError
 from hfdash.safetext import without_links
-from hfdash.ui import session, shortlist
+from hfdash.ui import home, session, shortlist
 
-PAGES = (
-    ("app.py", "Home", ":material/home:"),
-    ("pages/1_Browse.py", "Browse", ":material/search:"),
-    ("pages/2_Hardware_fit.py", "Hardware fit", ":material/memory:"),
-    ("pages/3_Playground.py", "Playground", ":material/chat:"),
-    ("pages/4_Settings.py", "Settings", ":material/settings:"),
-)
 NAV_KEY = "nav"  # the links' container carries the CSS class st-key-nav
 
 
-def page_setup(title: str, icon: str) -> None:
-    st.set_page_config(page_title=f"{title} · hfdash", page_icon=icon, layout="wide")
+def streamlit_page(spec: vocab.PageSpec) -> StreamlitPage:
+    """The st.Page for `spec`: the same object serves st.navigation and every link to the page."""
+    if spec == vocab.HOME:
+        return st.Page(_home, title=spec.title, icon=spec.icon, url_path=spec.title, default=True)
+    return st.Page(spec.script, title=spec.title, icon=spec.icon, url_path=spec.url_path)
+
+
+def _navigation() -> StreamlitPage:
+    # The sidebar links are our own (they carry the shortlist), so Streamlit's menu stays hidden.
+    return st.navigation([streamlit_page(spec) for spec in vocab.PAGES], position="hidden")
+
+
+def run_page() -> None:
+    """app.py's whole job: the page list, then the page the URL names (which calls page_setup first)."""
+    st.set_page_config(layout="wide")
+    _navigation().run()
+
+
+def page_setup(spec: vocab.PageSpec) -> None:
+    """What every page starts with: its tab title and icon, links to every page, the shortlist, settings
+    problems."""
+    if PagesManager.uses_pages_directory:
+        # Until some run has called st.navigation, Streamlit treats pages/ as legacy pages and runs this
+        # file without app.py (a fresh server opened on a page's URL): declare the pages here instead.
+        _navigation()
+    st.set_page_config(page_title=f"{spec.title} · hfdash", page_icon=spec.icon, layout="wide")
     with st.sidebar.container(key=NAV_KEY):
-        for path, label, link_icon in PAGES:
-            shortlist.page_link(path, label, icon=link_icon)
+        for linked in vocab.PAGES:
+            shortlist.page_link(streamlit_page(linked), linked.title)
     shortlist.render_sidebar()
     settings_banner()
     _token_file_problem()
+
+
+def _home() -> None:
+    page_setup(vocab.HOME)
+    home.render()
 
 
 def settings_banner() -> None:

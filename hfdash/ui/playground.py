@@ -30,13 +30,13 @@ import streamlit as st
 from hfdash.auth import opt_in_host
 from hfdash.config import load_settings, multi_user
 from hfdash.errors import BadParameters, HfdashError
-from hfdash.inference import (DEVICES, DTYPES, EMBEDDED_MODEL, KINDS, Answer, BackendSpec, GenerationParams,
-                              check_messages, stream_answer)
+from hfdash.inference import KINDS, Answer, BackendSpec, GenerationParams, check_messages, stream_answer
 from hfdash.inference.export import Transcript, Turn, export_json, export_markdown, stats_line
 from hfdash.inference.hosted import ROUTER_POLICIES
 from hfdash.inference.snippets import code_snippet
 from hfdash.safetext import has_links_or_images, without_links
 from hfdash.serving import check_reachable
+from hfdash.vocab import EMBEDDED_MODEL, LOCAL_DEVICES, LOCAL_DTYPES
 from hfdash.ui.session import (call_token, sends_token, server_key_for, server_secret_for, set_token_opt_in,
                                token_opted_in)
 
@@ -207,8 +207,8 @@ def _pane_from_query(values: Mapping[str, str], number: int) -> Pane:
     spec = BackendSpec(kind=_choice(values, "kind", KINDS, notices, where),
                        model=values.get("model") or None, provider=values.get("provider") or None,
                        base_url=values.get("base_url") or None,
-                       dtype=_choice(values, "dtype", DTYPES, notices, where),
-                       device=_choice(values, "device", DEVICES, notices, where))
+                       dtype=_choice(values, "dtype", LOCAL_DTYPES, notices, where),
+                       device=_choice(values, "device", LOCAL_DEVICES, notices, where))
     params = GenerationParams(max_new_tokens=_number(values, "max_new_tokens", int, notices, where),
                               temperature=_number(values, "temperature", float, notices, where),
                               top_p=_number(values, "top_p", float, notices, where),
@@ -439,8 +439,8 @@ def _pane_setup(index: int, pane: Pane, saved_urls: list[str]) -> HfdashError | 
         ).strip() or None
         if kind == "local":
             left, right = st.columns(2)
-            dtype = left.selectbox("dtype", DTYPES, index=DTYPES.index(pane.spec.dtype), key=key("dtype"))
-            device = right.selectbox("Device", DEVICES, index=DEVICES.index(pane.spec.device), key=key("device"))
+            dtype = left.selectbox("dtype", LOCAL_DTYPES, index=LOCAL_DTYPES.index(pane.spec.dtype), key=key("dtype"))
+            device = right.selectbox("Device", LOCAL_DEVICES, index=LOCAL_DEVICES.index(pane.spec.device), key=key("device"))
             pane.spec = BackendSpec("local", model=model, dtype=dtype, device=device)
         else:
             pane.spec = _hosted_setup(index, pane.spec, model, saved_urls)

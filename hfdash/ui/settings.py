@@ -21,7 +21,6 @@ from hfdash.cache import converted_dir, delete_cached, hub_cache_dir, list_cache
 from hfdash.config import (
     CATALOG_SOURCE_LABELS,
     CATALOG_SOURCES,
-    DEFAULT_ENDPOINT,
     OPERATOR_FIELDS,
     SHIPPED_SNAPSHOT,
     DamagedSettings,
@@ -35,8 +34,8 @@ from hfdash.config import (
     validated,
 )
 from hfdash.errors import BadParameters, HfdashError
-from hfdash.inference.base import DEVICES, DTYPES
 from hfdash.inference.snippets import SERVER_KEY_ENV
+from hfdash.vocab import LOCAL_DEVICES, LOCAL_DTYPES, PUBLIC_HUB
 from hfdash.ui.session import (
     PREFERENCES_KEY,
     clear_session_token,
@@ -268,7 +267,7 @@ def render_endpoints_section() -> None:
     current = user_settings()  # a damaged file: the banner atop the page says so, the form shows defaults
     with st.form("settings_form"):
         st.text_input("Hub endpoint", value=current.hub_endpoint or "", key="settings_endpoint",
-                      placeholder=DEFAULT_ENDPOINT, disabled=not operator,
+                      placeholder=PUBLIC_HUB, disabled=not operator,
                       help="Empty: HF_ENDPOINT if set, else the public Hub. Your token is sent to this endpoint.")
         st.selectbox("Catalog source", CATALOG_SOURCES, index=CATALOG_SOURCES.index(current.catalog_source),
                      format_func=CATALOG_SOURCE_LABELS.get, key="settings_source")
@@ -278,9 +277,9 @@ def render_endpoints_section() -> None:
         st.text_area("OpenAI-compatible base URLs for the Playground, one per line",
                      value="\n".join(current.base_urls), key="settings_base_urls",
                      placeholder="http://127.0.0.1:8000/v1", disabled=not operator)
-        st.selectbox("Default local device", DEVICES, index=DEVICES.index(current.local_device),
+        st.selectbox("Default local device", LOCAL_DEVICES, index=LOCAL_DEVICES.index(current.local_device),
                      key="settings_device")
-        st.selectbox("Default local dtype", DTYPES, index=DTYPES.index(current.local_dtype), key="settings_dtype")
+        st.selectbox("Default local dtype", LOCAL_DTYPES, index=LOCAL_DTYPES.index(current.local_dtype), key="settings_dtype")
         st.form_submit_button("Save settings", on_click=_save_form)
     st.button("Reset to defaults", on_click=_reset_settings, key="settings_reset")
     _show_flash("settings")

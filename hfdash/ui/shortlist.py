@@ -7,9 +7,9 @@ shared link. Pages link to each other with `link_params()` so the shortlist ride
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
-from urllib.parse import quote
-
+from hfdash import vocab
 from hfdash.errors import HfdashError
 from hfdash.safetext import without_links
 from hfdash.ui import catalog_cache, model_facts
@@ -18,8 +18,8 @@ QUERY_KEY = "shortlist"
 STATE_KEY = "shortlist"
 # The URL value this session last wrote or adopted, to tell a pasted link from our own write.
 URL_SEEN_KEY = "_shortlist_url"
-HARDWARE_FIT_PAGE = "pages/2_Hardware_fit.py"
-PLAYGROUND_PAGE = "pages/3_Playground.py"
+HARDWARE_FIT_PAGE = vocab.HARDWARE_FIT.script
+PLAYGROUND_PAGE = vocab.PLAYGROUND.script
 
 
 def parse(raw: str | None) -> list[str]:
@@ -76,7 +76,7 @@ def link_params(models: list[str] | None = None) -> dict[str, str]:
     return params
 
 
-def page_link(page: str, label: str, *, models: list[str] | None = None, **kwargs) -> None:
+def page_link(page: str | StreamlitPage, label: str, *, models: list[str] | None = None, **kwargs) -> None:
     st.page_link(page, label=label, query_params=link_params(models), **kwargs)
 
 
@@ -108,6 +108,7 @@ def render_side_by_side(ids: list[str]) -> None:
 
 def render_sidebar() -> None:
     ids = get_shortlist()
+    endpoint = catalog_cache.current_settings().endpoint
     with st.sidebar:
         st.subheader(f"Shortlist ({len(ids)})")
         if not ids:
@@ -116,7 +117,7 @@ def render_sidebar() -> None:
         for model_id in ids:
             name, button = st.columns([5, 1], vertical_alignment="center")
             # The id comes from the URL: escaped as the text, quoted in the address, which stays on the Hub.
-            name.markdown(f"[{without_links(model_id)}](https://huggingface.co/{quote(model_id, safe='/')})")
+            name.markdown(f"[{without_links(model_id)}]({vocab.model_url(model_id, endpoint)})")
             button.button(":material/close:", key=f"shortlist_remove:{model_id}", on_click=remove,
                           args=(model_id,), help=f"Remove {without_links(model_id)} from the shortlist",
                           type="tertiary")

@@ -38,7 +38,7 @@ def token_fingerprint(token: str | None) -> str:
 def check_access(repo_id: str, token: str | None, *, cached: bool) -> None:
     """Return if `token` may read `repo_id`; raise Gated / NotFound / Unavailable (HfdashError) if not.
     `cached`: the weights are in the HF cache (without them, an offline Hub is an error at once)."""
-    from hfdash.catalog.hub import offline
+    from hfdash.hubcall import offline
 
     key = (repo_id, token_fingerprint(token))
     with _lock:
@@ -85,7 +85,7 @@ def _ask_hub(repo_id: str, token: str | None) -> None:
     from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
     from hfdash.auth import hub_token_arg
-    from hfdash.catalog.hub import timeout_s
+    from hfdash.hubcall import timeout_s
     from hfdash.config import load_settings
 
     what = f"Checking access to {repo_id}"

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from hfdash.cache import report_in_memory
 from hfdash.errors import HfdashError
 from hfdash.inference.base import BackendSpec
 from hfdash.inference.local.access import check_access
@@ -23,6 +24,7 @@ from hfdash.inference.local.placement import choose_device, choose_dtype, guard,
 from hfdash.inference.local.sources import (Progress, Source, cached_snapshot, convert_gguf, converted_folder,
                                             download, embedded_gguf, folder_record, gguf_record, hub_record, locate,
                                             not_cached_offline)
+from hfdash.vocab import EMBEDDED_MODEL
 
 MAX_LOADED = max(1, int(os.environ.get("HFDASH_MAX_LOADED_MODELS", "2")))
 
@@ -89,6 +91,9 @@ def loaded_models() -> set[str]:
     return POOL.names()
 
 
+report_in_memory(loaded_models)
+
+
 def load_model(spec: BackendSpec, *, token: str | None, on_progress: Progress | None = None) -> LoadedModel:
     """The loaded model for `spec`, from the pool or loaded now (after the hardware guard agrees).
     A Hub model passes the Hub's access check for `token` first, every time (access.py)."""
@@ -111,8 +116,6 @@ def load_model(spec: BackendSpec, *, token: str | None, on_progress: Progress | 
 def embedded_folder(on_progress: Progress | None = None) -> Path:
     """The embedded model as a transformers folder (converted now if this is the first use), e.g. for
     `transformers serve`."""
-    from hfdash.inference import EMBEDDED_MODEL
-
     gguf_path = embedded_gguf()
     folder = converted_folder(gguf_path)
     if folder.is_dir():
@@ -167,7 +170,7 @@ def _load(source: Source, key: tuple, requested_dtype: str, device: str, token: 
 
 
 def _hub_record(repo_id: str, token: str | None):
-    from hfdash.catalog.hub import offline
+    from hfdash.hubcall import offline
 
     try:
         return hub_record(repo_id, token)

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from hfdash.catalog.records import ModelRecord
 from hfdash.errors import BadParameters, HfdashError
 from hfdash.safefile import write_atomically
+from hfdash.vocab import FLOAT_DTYPES
 
 GUARD_CONTEXT = 4096  # tokens of KV cache the guard reserves (capped at the model's own context)
-# Our dtype names -> the hardware estimator's precision names.
-ESTIMATOR_DTYPES = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
 
 
 def guard(record: ModelRecord, dtype: str, device: str) -> None:
@@ -24,7 +23,7 @@ def guard(record: ModelRecord, dtype: str, device: str) -> None:
 
     context = min(GUARD_CONTEXT, record.config.context_length or GUARD_CONTEXT)
     # Apple's MPS shares the machine's RAM, so the CPU figure is the one to check.
-    ensure_fits_locally(record, dtype=ESTIMATOR_DTYPES[dtype], context=context,
+    ensure_fits_locally(record, dtype=FLOAT_DTYPES[dtype], context=context,
                         device="cpu" if device == "mps" else device)
 
 

