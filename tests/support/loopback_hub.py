@@ -24,7 +24,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import parse_qsl, urlsplit
 
 INVALID_CREDENTIALS = "Invalid credentials in Authorization header"
