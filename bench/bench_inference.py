@@ -150,10 +150,9 @@ def panes_seconds(count: int) -> tuple[float, int]:
     finals = []
 
     def pane(system: str):
-        for answer in stream_answer(BackendSpec("local"), [Message("system", system), Message("user", STORY)],
-                                    GenerationParams(temperature=0, max_new_tokens=LOCAL_TOKENS), token=None):
-            pass
-        finals.append(answer)
+        *_, final = stream_answer(BackendSpec("local"), [Message("system", system), Message("user", STORY)],
+                                  GenerationParams(temperature=0, max_new_tokens=LOCAL_TOKENS), token=None)
+        finals.append(final)
 
     threads = [threading.Thread(target=pane, args=(system,)) for system in PANE_SYSTEMS[:count]]
     start = time.perf_counter()
@@ -310,10 +309,9 @@ def pane_seconds(url: str, panes: int) -> float:
     statuses = []
 
     def pane():
-        for answer in stream_answer(BackendSpec("hosted", model="ok", base_url=url), [Message("user", "hi")],
-                                    GenerationParams(max_new_tokens=PANE_WORDS), token=None):
-            pass
-        statuses.append(answer.status)
+        *_, final = stream_answer(BackendSpec("hosted", model="ok", base_url=url), [Message("user", "hi")],
+                                  GenerationParams(max_new_tokens=PANE_WORDS), token=None)
+        statuses.append(final.status)
 
     threads = [threading.Thread(target=pane) for _ in range(panes)]
     start = time.perf_counter()

@@ -108,6 +108,7 @@ def delete_cached(keys: list[str]) -> int:
         raise BadParameters(f"{', '.join(busy)} is loaded in memory for the Playground, so nothing was deleted.",
                             hint="Restart the dashboard to unload it, then delete it.")
     hashes = [h for m in chosen if m.kind == HUB for h in m.revisions]
+    problem: str | None = None
     try:
         if hashes:
             from huggingface_hub import scan_cache_dir
@@ -118,8 +119,6 @@ def delete_cached(keys: list[str]) -> int:
                 shutil.rmtree(model.path)
     except OSError as exc:
         problem = f"{exc.strerror}: {exc.filename}"
-    else:
-        problem = None
     # Measured, not predicted: the library only logs a file it could not delete.
     chosen_keys = {m.key for m in chosen}
     left = {m.key: m.size_on_disk for m in list_cached() if m.key in chosen_keys}

@@ -55,7 +55,8 @@ def hub(monkeypatch):
     monkeypatch.setenv("HF_ENDPOINT", server.url)
     monkeypatch.setattr(constants, "ENDPOINT", server.url)
     # File URLs come from a template built at import from the endpoint then: point it here too.
-    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", server.url + "/{repo_id}/resolve/{revision}/{filename}")
+    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE",
+                        server.url + "/{repo_id}/resolve/{revision}/{filename}")
     from hfdash.catalog.sources import forget_unreachable_hubs
 
     forget_unreachable_hubs()  # a new server may reuse the port of one an earlier test took down

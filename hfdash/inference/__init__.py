@@ -43,7 +43,7 @@ __all__ = [
 
 
 def backend_for(spec: BackendSpec, *, server_key: str | None = None) -> Backend:
-    """The backend object for a spec's kind (declares `can_stream`, `needs_token`)."""
+    """The backend object for a spec's kind."""
     if spec.kind == "local":
         from hfdash.inference.local import LocalBackend
 

@@ -1,8 +1,7 @@
 """The types every chat backend shares, and the protocol a backend implements.
 
-A backend declares what it can do as class attributes (`can_stream`, `needs_token`) and implements one
-method, `stream`, that yields the growing `Answer`. Errors end the stream as a final Answer with
-status "error"; they are never raised mid-stream.
+A backend implements one method, `stream`, that yields the growing `Answer`. Errors end the stream as a
+final Answer with status "error"; they are never raised mid-stream.
 """
 
 from __future__ import annotations
@@ -159,8 +158,6 @@ class Answer:
 
 class Backend(Protocol):
     name: ClassVar[str]
-    can_stream: ClassVar[bool]
-    needs_token: ClassVar[bool]
 
     def stream(self, spec: BackendSpec, messages: list[Message], params: GenerationParams, *,
                token: str | None, stop: threading.Event,

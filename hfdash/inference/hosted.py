@@ -15,7 +15,7 @@ import json
 import os
 import queue
 import threading
-from typing import ClassVar, Iterator
+from typing import Iterator
 
 from hfdash.errors import HfdashError, InvalidToken, Timeout, Unavailable, from_exception, from_status
 from hfdash.inference.base import Answer, AnswerClock, BackendSpec, GenerationParams, Message
@@ -167,8 +167,6 @@ def describe(spec: BackendSpec) -> str:
 
 class HostedBackend:
     name = "hosted"
-    can_stream: ClassVar[bool] = True
-    needs_token: ClassVar[bool] = True  # for Inference Providers; a base URL of your own needs none
 
     def __init__(self, server_key: str | None = None):
         self.server_key = server_key  # the API key of the base URL's server, if it needs one

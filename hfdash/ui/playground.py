@@ -22,7 +22,7 @@ import re
 import threading
 import time
 import typing
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Mapping
 
 import streamlit as st
@@ -38,7 +38,7 @@ from hfdash.safetext import has_links_or_images, without_links
 from hfdash.serving import check_reachable
 from hfdash.vocab import EMBEDDED_MODEL, LOCAL_DEVICES, LOCAL_DTYPES
 from hfdash.ui.session import (call_token, sends_token, server_key_for, server_secret_for, set_token_opt_in,
-                               token_opted_in)
+                               token_opted_in, user_settings)
 
 MAX_PANES = 4
 MAX_BROWSER_INT = 2**53 - 1  # a number field holds integers exactly up to here (JavaScript's safe range)
@@ -51,6 +51,7 @@ OTHER_SERVER = "Other URL…"
 IMAGES_KEY = "images_"  # + the turn's number: that answer's "Show images and links" toggle
 PLAYGROUND_QUERY_KEYS = ("panes", "variants", "models", "backend")
 _PANE_KEY = re.compile(r"^p(\d+)\.(\w+)$")
+LOCAL = BackendSpec("local")  # the embedded model, device and dtype chosen by the backend
 _STATUS_BADGE = {"stopped": ("Stopped", "orange"), "incomplete": ("Incomplete", "orange"),
                  "error": ("Error", "red")}
 
@@ -162,10 +163,11 @@ def looks_local(model: str) -> bool:
     return model.endswith(".gguf") or model.startswith(("/", ".", "~"))
 
 
-def pane_for_model(model: str | None, backend: str | None = None) -> Pane:
-    """A pane for an arrival link: hosted (provider auto) for a repo id unless local is asked for."""
+def pane_for_model(model: str | None, backend: str | None = None, local: BackendSpec = LOCAL) -> Pane:
+    """A pane for an arrival link: hosted (provider auto) for a repo id unless local is asked for. A local
+    pane starts from `local` (the user's default device and dtype)."""
     if not model or backend == "local" or looks_local(model):
-        return Pane(BackendSpec("local", model=model or None))
+        return Pane(replace(local, model=model or None))
     return Pane(BackendSpec("hosted", model=model, provider="auto"))
 
 
@@ -217,11 +219,13 @@ def _pane_from_query(values: Mapping[str, str], number: int) -> Pane:
     return Pane(spec, system=values.get("system", ""), params=params, notices=notices)
 
 
-def panes_from_query(query: Mapping[str, str]) -> list[Pane]:
-    """Panes from `?models=a,b[&backend=local]`, else from `panes=N&pK.field=...`; one embedded local pane if empty."""
+def panes_from_query(query: Mapping[str, str], local: BackendSpec = LOCAL) -> list[Pane]:
+    """Panes from `?models=a,b[&backend=local]`, else from `panes=N&pK.field=...`; one embedded local pane if empty.
+    A pane the URL says nothing about is a new local pane, starting from `local`."""
     if "models" in query:
         models = [m.strip() for m in query["models"].split(",") if m.strip()]
-        panes = [pane_for_model(m, query.get("backend")) for m in models[:MAX_PANES]] or [pane_for_model(None)]
+        panes = [pane_for_model(m, query.get("backend"), local) for m in models[:MAX_PANES]] or [
+            pane_for_model(None, local=local)]
         if len(models) > MAX_PANES:
             panes[0].notices.append(f"{len(models)} models were linked; the Playground shows the first {MAX_PANES}.")
         return panes
@@ -235,7 +239,8 @@ def panes_from_query(query: Mapping[str, str]) -> list[Pane]:
     except ValueError:
         count = 0
     count = min(MAX_PANES, max(count, max(by_pane, default=1), 1))
-    return [_pane_from_query(by_pane.get(n, {}), n) for n in range(1, count + 1)]
+    return [_pane_from_query(by_pane[n], n) if n in by_pane else pane_for_model(None, local=local)
+            for n in range(1, count + 1)]
 
 
 def pane_query(number: int, pane: Transcript) -> dict[str, str]:
@@ -300,7 +305,9 @@ def _session_panes() -> list[Pane]:
     """This session's panes: from the URL on arrival (or on an arrival link), then from session state."""
     if PANES_KEY not in st.session_state or "models" in st.query_params:
         query = st.query_params.to_dict()
-        _set_panes(panes_from_query(query))
+        defaults = user_settings()
+        _set_panes(panes_from_query(query, BackendSpec("local", dtype=defaults.local_dtype,
+                                                       device=defaults.local_device)))
         st.session_state[VARIANTS_ON_KEY] = query.get("variants") == "1"
         st.session_state.pop(VARIANTS_KEY, None)
     return st.session_state[PANES_KEY]

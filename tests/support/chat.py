@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from hfdash.inference import Answer, BackendSpec, GenerationParams, Message, stream_answer
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import ClassVar, Iterator
+from typing import Iterator
 
 from hfdash.errors import BadParameters, HfdashError, from_exception
 from hfdash.inference.base import Answer, AnswerClock, BackendSpec, GenerationParams, Message
@@ -76,8 +76,6 @@ def token_budget(loaded: LoadedModel, prompt_tokens: int, asked: int, notices: l
 
 class LocalBackend:
     name = "local"
-    can_stream: ClassVar[bool] = True
-    needs_token: ClassVar[bool] = False  # only for a gated or private Hub repo
 
     def stream(self, spec: BackendSpec, messages: list[Message], params: GenerationParams, *,
                token: str | None, stop: threading.Event, on_progress: Progress | None = None) -> Iterator[Answer]:
