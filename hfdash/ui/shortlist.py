@@ -1,14 +1,16 @@
-"""The shortlist: models collected while browsing, kept in session state and in the URL (`shortlist=`).
+"""The shortlist: models collected while browsing, kept in session state, in the URL (`shortlist=`) and
+in the browser tab's sessionStorage.
 
 Session state is the truth within a session; the URL copy makes it survive a reload and travel in a
-shared link. Pages link to each other with `link_params()` so the shortlist rides along.
+shared link or a new tab. A typed address without it (`/Settings`) loads a new session: the tab's
+stored copy brings it back. Pages link to each other with `link_params()` so the shortlist rides along.
 """
 
 from __future__ import annotations
 
-import streamlit as st
-
 from urllib.parse import quote
+
+import streamlit as st
 
 from hfdash.errors import HfdashError
 from hfdash.safetext import without_links
@@ -18,6 +20,22 @@ QUERY_KEY = "shortlist"
 STATE_KEY = "shortlist"
 # The URL value this session last wrote or adopted, to tell a pasted link from our own write.
 URL_SEEN_KEY = "_shortlist_url"
+# True while a new session without `shortlist=` in its URL may still adopt the tab's stored copy.
+RESTORE_KEY = "_shortlist_restore"
+STORE_KEY = "shortlist_store"
+# sessionStorage is per tab: a typed address or reload in the tab keeps it, another tab has its own.
+_STORE_JS = """
+export default function({ data, setTriggerValue }) {
+  const key = "hfdash.shortlist";
+  if (data.restore) {
+    const saved = window.sessionStorage.getItem(key);
+    if (saved) setTriggerValue("saved", saved);
+  } else {
+    window.sessionStorage.setItem(key, data.ids);
+  }
+}
+"""
+_tab_store = st.components.v2.component("hfdash_shortlist_store", js=_STORE_JS)
 HARDWARE_FIT_PAGE = "pages/2_Hardware_fit.py"
 PLAYGROUND_PAGE = "pages/3_Playground.py"
 
@@ -37,10 +55,17 @@ def _write_url(ids: list[str]) -> None:
     st.session_state[URL_SEEN_KEY] = value
 
 
+def _set(ids: list[str]) -> None:
+    st.session_state[STATE_KEY] = ids
+    st.session_state[RESTORE_KEY] = False
+    _write_url(ids)
+
+
 def get_shortlist() -> list[str]:
     raw = st.query_params.get(QUERY_KEY)
     if STATE_KEY not in st.session_state or (raw is not None and raw != st.session_state.get(URL_SEEN_KEY)):
         # A new session, or a link carrying a shortlist was opened: the URL wins.
+        st.session_state[RESTORE_KEY] = raw is None and STATE_KEY not in st.session_state
         st.session_state[STATE_KEY] = parse(raw)
     ids = st.session_state[STATE_KEY]
     # A link or typed URL without the shortlist must not drop it: put it back.
@@ -51,18 +76,29 @@ def get_shortlist() -> list[str]:
 def add(model_id: str) -> None:
     ids = get_shortlist()
     if model_id not in ids:
-        st.session_state[STATE_KEY] = ids + [model_id]
-        _write_url(st.session_state[STATE_KEY])
+        _set(ids + [model_id])
 
 
 def remove(model_id: str) -> None:
-    st.session_state[STATE_KEY] = [m for m in get_shortlist() if m != model_id]
-    _write_url(st.session_state[STATE_KEY])
+    _set([m for m in get_shortlist() if m != model_id])
 
 
 def clear() -> None:
-    st.session_state[STATE_KEY] = []
-    _write_url([])
+    _set([])
+
+
+def _adopt_stored() -> None:
+    """The tab's stored shortlist arrived: a new session takes it unless it has made its own since."""
+    saved = st.session_state[STORE_KEY].get("saved")
+    if saved and st.session_state.get(RESTORE_KEY):
+        # The URL is written in the run (get_shortlist): a callback's query-param write does not reach the page.
+        st.session_state[STATE_KEY] = parse(saved)
+        st.session_state[RESTORE_KEY] = False
+
+
+def _sync_tab_store(ids: list[str]) -> None:
+    _tab_store(key=STORE_KEY, data={"restore": bool(st.session_state.get(RESTORE_KEY)), "ids": ",".join(ids)},
+               on_saved_change=_adopt_stored, height=0)
 
 
 def link_params(models: list[str] | None = None) -> dict[str, str]:
@@ -109,6 +145,7 @@ def render_side_by_side(ids: list[str]) -> None:
 def render_sidebar() -> None:
     ids = get_shortlist()
     with st.sidebar:
+        _sync_tab_store(ids)
         st.subheader(f"Shortlist ({len(ids)})")
         if not ids:
             st.caption("Empty: add models from the Browse page.")
