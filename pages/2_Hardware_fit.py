@@ -4,9 +4,15 @@ page_setup("Hardware fit", "🧮")
 
 import streamlit as st  # noqa: E402
 
-from hfdash.ui import fit_charts  # noqa: E402
+from hfdash.ui import compare, fit_charts, shortlist  # noqa: E402
 
 st.title("Hardware fit")
 st.caption("Will a model run on your hardware? Memory per precision from the model's own config (weights, "
            "KV cache, activations, overhead), against the devices you pick. The URL keeps your choices.")
-fit_charts.render()
+fit_tab, compare_tab = st.tabs([shortlist.FIT_TAB, shortlist.COMPARE_TAB], key=shortlist.TAB_KEY, bind="query-params")
+if fit_tab.open:
+    with fit_tab:
+        fit_charts.render()
+if compare_tab.open:
+    with compare_tab:
+        compare.render()

@@ -6,6 +6,7 @@ Figures are plain functions of `ModelFit` results so tests can read them without
 from __future__ import annotations
 
 import hashlib
+import itertools
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -40,7 +41,7 @@ def _hover(label: str, value: int | None) -> str:
 
 
 def _device_lines(fig: go.Figure, devices: list[tuple[Device, int]]) -> None:
-    for (device, gpus), colour in zip(devices, LINE_COLOURS * 8):
+    for (device, gpus), colour in zip(devices, itertools.cycle(LINE_COLOURS), strict=False):
         count = 1 if device.kind == "cpu" else gpus
         usable = device.usable_bytes * count
         name = device.name + (f" x {count}" if count > 1 else "")
@@ -58,7 +59,7 @@ def precision_bars(fits: list[ModelFit], devices: list[tuple[Device, int]]) -> g
         fig.add_bar(
             name=label, x=x, y=[(v or 0) / GIB for v in values], marker_color=colour,
             customdata=[[_hover(label, v), human_bytes(e.total_bytes), f"{e.total_bytes:,}"]
-                        for v, (_, _, e) in zip(values, rows)],
+                        for v, (_, _, e) in zip(values, rows, strict=True)],
             hovertemplate="%{x}<br>%{customdata[0]}<br>total %{customdata[1]} (%{customdata[2]} bytes)"
                           "<extra></extra>")
     _device_lines(fig, devices)
@@ -200,11 +201,11 @@ def _write_url(models: list[str]) -> None:
         st.query_params.update(changed)
 
 
-def _device_name(device_id: str) -> str:
+def device_name(device_id: str) -> str:
     return "This machine" if device_id == THIS_MACHINE else next(d.name for d in shipped_devices() if d.id == device_id)
 
 
-def _facts(models: list[str], settings, token: str | None) -> dict:
+def session_facts(models: list[str], settings, token: str | None) -> dict:
     """Model facts, kept per model, source and token for the session: a rerun that changes only the
     device, context or precision asks the Hub nothing. Missing ones are fetched together, one deadline."""
     from hfdash.catalog.hub import timeout_s
@@ -237,7 +238,7 @@ def render() -> None:
     left, right = st.columns([3, 2])
     left.text_input("Models (Hub ids, comma-separated)", key="fit_models",
                     help=f"Filled from a Browse link or your shortlist; type any Hub id (up to {MAX_MODELS}).")
-    left.multiselect("Devices", device_ids(), key="fit_devices", format_func=_device_name)
+    left.multiselect("Devices", device_ids(), key="fit_devices", format_func=device_name)
     gpu_devices = [d for d in st.session_state.fit_devices if d != THIS_MACHINE]
     if gpu_devices:
         cols = left.columns(min(4, len(gpu_devices)))
@@ -281,7 +282,7 @@ def render() -> None:
     settings = user_settings()
     runtime = None if state.fit_runtime == AUTO else state.fit_runtime
     with st.spinner("Reading model facts…"):
-        facts = _facts(models, settings, call_token())
+        facts = session_facts(models, settings, call_token())
     fits = [fit_model(m, dtype=state.fit_dtype, context=int(state.fit_context), batch=int(state.fit_batch),
                       kv_dtype=None if state.fit_kv == AUTO else state.fit_kv, devices=devices,
                       ram_bytes=hardware.ram_total_bytes if hardware else None, runtime=runtime,
@@ -293,7 +294,8 @@ def render() -> None:
         elif fit.facts.source == "snapshot":
             st.caption(without_links(f"{fit.model_id}: figures from the offline snapshot."))
         if fit.facts is not None:
-            st.caption(without_links(f"{fit.model_id}: config source: {fit.facts.record.config.facts_source or 'unknown'}."))
+            facts_source = fit.facts.record.config.facts_source or "unknown"
+            st.caption(without_links(f"{fit.model_id}: config source: {facts_source}."))
         for note in [*(fit.facts.notes if fit.facts else ()), *fit.notes]:
             st.caption(without_links(f"{fit.model_id}: {note}"))
         if fit.chosen is not None:

@@ -38,6 +38,9 @@ export default function({ data, setTriggerValue }) {
 _tab_store = st.components.v2.component("hfdash_shortlist_store", js=_STORE_JS)
 HARDWARE_FIT_PAGE = "pages/2_Hardware_fit.py"
 PLAYGROUND_PAGE = "pages/3_Playground.py"
+# The Hardware-fit page's tabs, bound to the URL as `tab=`.
+TAB_KEY = "tab"
+FIT_TAB, COMPARE_TAB = "Fit", "Compare"
 
 
 def parse(raw: str | None) -> list[str]:
@@ -158,6 +161,8 @@ def render_sidebar() -> None:
                           args=(model_id,), help=f"Remove {without_links(model_id)} from the shortlist",
                           type="tertiary")
         page_link(HARDWARE_FIT_PAGE, "Compare fit", models=ids, icon=":material/memory:")
+        st.page_link(HARDWARE_FIT_PAGE, label="Compare table", query_params={**link_params(), TAB_KEY: COMPARE_TAB},
+                     icon=":material/table_chart:")
         page_link(PLAYGROUND_PAGE, "Try side by side", models=ids, icon=":material/chat:")
         if st.button("Facts side by side", key="shortlist_facts", icon=":material/table:"):
             _side_by_side_dialog(ids)
