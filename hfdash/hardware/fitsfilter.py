@@ -21,8 +21,7 @@ from hfdash.hardware.verdict import budget_bytes
 # Snapshot columns the totals read, as float64 with NaN for unknown (booleans: 1.0 / 0.0 / NaN).
 COLUMNS = ("params", "context_length", "num_hidden_layers", "num_key_value_heads", "head_dim", "hidden_size",
            "vocab_size", "intermediate_size", "sliding_window", "sliding_window_layers", "kv_lora_rank",
-           "qk_rope_head_dim", "num_attention_heads", "qk_nope_head_dim", "v_head_dim", "active_experts", "is_moe",
-           "tie_word_embeddings")
+           "qk_rope_head_dim", "active_experts", "is_moe", "tie_word_embeddings")
 
 
 def _float_column(column) -> np.ndarray:
@@ -91,9 +90,7 @@ def totals(columns: dict[str, np.ndarray], mla_architecture: np.ndarray, spec: F
         split = ~np.isnan(embedding) & (embedding < params)
         weights = np.where(split, np.round((params - embedding) * bits / 8 + embedding * 2), weights)
     is_mla = mla_architecture | ~np.isnan(c["kv_lora_rank"])
-    latent = np.where(is_mla, mla_elements(runtime, kv_lora_rank=c["kv_lora_rank"],
-                                           qk_rope_head_dim=c["qk_rope_head_dim"], heads=c["num_attention_heads"],
-                                           qk_nope_head_dim=c["qk_nope_head_dim"], v_head_dim=c["v_head_dim"]),
+    latent = np.where(is_mla, mla_elements(kv_lora_rank=c["kv_lora_rank"], qk_rope_head_dim=c["qk_rope_head_dim"]),
                       np.nan)
     kv_heads = np.where(is_mla & np.isnan(latent), np.nan, c["num_key_value_heads"])  # MLA without its latent
     elements = kv_elements(c["num_hidden_layers"], kv_heads, c["head_dim"], c["sliding_window"],
