@@ -338,7 +338,11 @@ def estimate_memory(record: ModelRecord, *, dtype: str, context: int = 4096, bat
     params, notes = effective_params(record)
     if params is None and file_bytes is None:
         raise BadParameters(f"{record.id}: the parameter count is unknown, so its memory cannot be estimated.")
-    weights = file_bytes if file_bytes is not None else weights_bytes(record, params, spec, notes)
+    if file_bytes is not None:
+        weights = file_bytes
+    else:
+        assert params is not None  # refused just above when both are unknown
+        weights = weights_bytes(record, params, spec, notes)
     kv = kv_cache_bytes(record, context=context, batch=batch, kv_dtype=kv_dtype, runtime=runtime, notes=notes)
     activations = activation_bytes(record, context=context, batch=batch, spec=spec, runtime=runtime, notes=notes)
     overhead = int(overhead_bytes(runtime, weights + (kv or 0)))
