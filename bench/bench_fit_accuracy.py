@@ -5,9 +5,10 @@ the estimator with the memory the process really used: `python -m bench.bench_fi
   local backend makes), loaded at fp32, then bf16.
 - Randomly initialised models built from real configs (Qwen3-8B: GQA; Qwen3-30B-A3B: MoE; Gemma-3-1B:
   sliding window 5:1; Mistral-7B-v0.1: every layer slides; gpt-oss-20b: MoE with alternating sliding
-  layers), cut to a few layers to fit in RAM. The estimate uses the real Hub parameter count from the
-  snapshot, scaled to the kept layers. No MLA case: DeepSeek's first layers are dense and the rest hold
-  256 experts, so neither cut scales from the Hub count, and one MoE layer alone is 22 GB.
+  layers; DeepSeek-V2-Lite: multi-head latent attention with MoE), cut to a few layers to fit in RAM. The
+  estimate uses the real Hub parameter count from the snapshot, scaled to the kept layers; for DeepSeek,
+  whose first layer is dense and the others MoE, the cut architecture's own count (meta device), so its
+  figures check the MLA cache and the working buffers (DeepSeek-V3's MoE layer alone is 22 GB: not run).
 - Each case at several prompt lengths (`--tokens`, default 512, 2048, 4096): the working buffers'
   growth with the prompt, not one point. `--only a,b` picks cases.
 - llama.cpp is not run (llama-cpp-python compiles for ~9 minutes on 2 shared cores); its compute buffer
@@ -56,7 +57,11 @@ CASES = {
     "gemma-3-1b": ("sliding window", "google/gemma-3-1b-it", "GEMMA3_1B", 6, "bf16"),
     "mistral-7b": ("all layers slide", "mistralai/Mistral-7B-v0.1", "MISTRAL_7B_V01", 2, "bf16"),
     "gpt-oss-20b": ("MoE + sliding", "openai/gpt-oss-20b", "GPT_OSS_20B", 2, "bf16"),
+    "deepseek-v2-lite": ("MLA + MoE", "deepseek-ai/DeepSeek-V2-Lite", "DEEPSEEK_V2_LITE", 2, "bf16"),
 }
+# Cases whose kept layers are not an even share of the Hub count (DeepSeek: a dense first layer, then MoE
+# layers): their parameter count is the cut architecture's own, counted on the meta device.
+OWN_COUNT = {"deepseek-v2-lite"}
 TORCH_DTYPES = {estimator: torch_name for torch_name, estimator in FLOAT_DTYPES.items()}
 MIB = 1024**2
 
@@ -246,6 +251,12 @@ def estimate(name: str, tokens: int):
     from tests.support import real_configs
 
     _, model_id, config_name, layers, dtype = CASES[name]
+    if name in OWN_COUNT:
+        config = getattr(real_configs, config_name)
+        record = ModelRecord(id=f"{model_id} ({layers} layers)", params=meta_params(architecture(name)),
+                             config=replace(config_from_json({**config, "num_hidden_layers": layers}),
+                                            context_length=None))
+        return estimate_memory(record, dtype=dtype, context=tokens + 1, runtime="transformers")
     record = get_model(model_id, source="snapshot")
     if config_name is not None:
         # The real model's Hub parameter count, with the dropped layers' share taken out.
@@ -257,6 +268,16 @@ def estimate(name: str, tokens: int):
                              config=replace(config_from_json({**config, "num_hidden_layers": layers}),
                                             context_length=None))
     return estimate_memory(record, dtype=dtype, context=tokens + 1, runtime="transformers")
+
+
+def meta_params(config) -> int:
+    """The architecture's parameter count, without allocating its weights."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(config)
+    return sum(p.numel() for p in model.parameters())
 
 
 def child(name: str, tokens: int) -> int:

@@ -23,6 +23,9 @@ TOKEN_DIR_MODE = 0o700
 INFERENCE_PERMISSION = "inference.serverless.write"
 # User access tokens (classic, fine-grained and OAuth) are "hf_" and letters/digits.
 TOKEN_PATTERN = re.compile(r"^hf_[A-Za-z0-9_]{20,}$")
+# Real ones are 37 characters ("hf_" + 34; OAuth ones a few more). 256 leaves room for a longer format yet
+# refuses a pasted page or file, which would otherwise travel to the Hub in a header.
+MAX_TOKEN_LENGTH = 256
 CREATE_TOKEN_URL = "https://huggingface.co/settings/tokens"
 # Hugging Face's own API and inference router: the HF token goes to these (over https) without asking.
 # An exact list, not a suffix: anyone can create a Space (*.hf.space) or an Inference Endpoint.
@@ -82,6 +85,10 @@ def clean_token(raw: str | None) -> str:
     if token.startswith("api_org"):
         raise BadParameters("This is an organisation API token; the Hub only accepts personal user tokens.",
                             hint=f"Create a user access token at {CREATE_TOKEN_URL}.")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise BadParameters(f"This is too long for a Hugging Face access token ({len(token):,} characters; "
+                            f"they are about 37, at most {MAX_TOKEN_LENGTH}).",
+                            hint=f"Copy just the token from {CREATE_TOKEN_URL}.")
     if not TOKEN_PATTERN.match(token):
         raise BadParameters("This is not a Hugging Face access token: they start with 'hf_' followed by "
                             "letters and digits, without spaces.",
@@ -137,8 +144,8 @@ def check_token(token: str, *, endpoint: str) -> TokenInfo:
         whoami = hub_call(lambda: HfApi(endpoint=endpoint).whoami(token=token), what="Checking the token",
                           deadline=timeout_s())
     except InvalidToken:
-        raise InvalidToken("Invalid token: the Hub does not accept it (revoked, expired or mistyped). "
-                           "Nothing was saved.", hint=f"Create a new one at {CREATE_TOKEN_URL}.") from None
+        raise InvalidToken("The Hub does not accept this token (revoked, expired or mistyped). Nothing was saved.",
+                           hint=f"Create a new one at {CREATE_TOKEN_URL}.") from None
     return token_info(whoami)
 
 

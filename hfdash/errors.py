@@ -34,6 +34,12 @@ class InvalidToken(HfdashError):
     title = "Invalid token"
 
 
+class MissingCredentials(InvalidToken):
+    """A call that needs a token or key was made without one: nothing was refused, nothing is wrong with a token."""
+
+    title = "Token or key needed"
+
+
 class Forbidden(HfdashError):
     title = "Forbidden"
 

@@ -159,3 +159,21 @@ def test_browse_details_show_the_context_and_where_the_facts_come_from(monkeypat
     facts = dict(zip(config.iloc[:, 0], config.iloc[:, 1], strict=True))
     assert facts["Context length"] == context
     assert facts["Config source"].startswith(source)
+
+
+def test_filter_columns_read_from_arrow_buffers_equal_arrows_own_values(shipped):
+    import math
+
+    import pyarrow as pa
+
+    from hfdash.hardware.estimate import MLA_ARCHITECTURES
+    from hfdash.hardware.fitsfilter import COLUMNS, columns
+
+    # A slice across two chunks: offsets into the buffers and bit-packed validity and booleans are exercised.
+    table = pa.concat_tables([shipped.table.slice(3, 701), shipped.table.slice(1000, 333)])
+    values, mla = columns(table)
+    for name in COLUMNS:
+        expected = [math.nan if v is None else float(v) for v in table[name].to_pylist()]
+        got = values[name].tolist()
+        assert all((math.isnan(a) and math.isnan(b)) or a == b for a, b in zip(got, expected, strict=True)), name
+    assert mla.tolist() == [a in MLA_ARCHITECTURES for a in table["architecture"].to_pylist()]

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from playwright.sync_api import expect
 from streamlit.testing.v1 import AppTest
 
 from tests.support.browser import wait_for_app
@@ -108,8 +109,8 @@ def test_model_facts_are_read_once_per_session(offline, monkeypatch):
     monkeypatch.setattr(hubfacts, "model_facts", counted)
     at = open_page(models=f"{SMOL},Qwen/Qwen3-8B", devices="rtx-4090")
     assert sorted(calls) == sorted([SMOL, "Qwen/Qwen3-8B"])
-    at.number_input(key="fit_context").set_value(2048).run()
-    at.selectbox(key="fit_dtype").set_value("int4").run()
+    at.number_input(key="context").set_value(2048).run()
+    at.selectbox(key="dtype").set_value("int4").run()
     at.multiselect(key="fit_devices").set_value(["h100"]).run()
     assert len(calls) == 2 and not at.exception
 
@@ -123,17 +124,17 @@ def test_too_many_models_are_capped_with_a_message(offline):
     assert len(set(at.dataframe[0].value["model"])) == 8
 
 
-def test_changing_a_widget_updates_the_url(offline):
+def test_changing_a_widget_changes_the_figures(offline):
+    # The URL side of a widget change is the browser's (bound widgets): test_widgets_are_bound_to_the_url.
     at = open_page(models=SMOL)
-    at.selectbox(key="fit_dtype").set_value("int4").run()
-    at.number_input(key="fit_context").set_value(2048).run()
-    assert at.query_params["dtype"] == "int4" and at.query_params["context"] == "2048"
+    at.selectbox(key="dtype").set_value("int4").run()
+    at.number_input(key="context").set_value(2048).run()
     assert "(int4)" in charts(at)[1]["data"][0]["name"]
 
 
 def test_shortlist_feeds_the_page_when_the_link_names_no_models(offline):
     at = open_page(shortlist="Qwen/Qwen3-8B")
-    assert at.text_input(key="fit_models").value == "Qwen/Qwen3-8B"
+    assert at.text_input(key="models").value == "Qwen/Qwen3-8B"
     assert len(charts(at)) == 2
 
 
@@ -167,3 +168,36 @@ def test_page_opened_directly_on_a_fresh_server_draws_both_charts(app_server, pa
     assert "Hardware fit" in body and "Decode speed is an upper bound" in body and "Traceback" not in body
     assert page.locator('[data-testid="stDataFrame"]').count() == 2  # verdicts, largest context per precision
     assert "Largest context per precision" in body
+
+
+@pytest.mark.browser
+def test_widgets_are_bound_to_the_url_and_old_links_still_work(app_server, page):
+    server = app_server(env={"HF_HUB_OFFLINE": "1"})
+    # A link in the form the page has always written: comma lists, per-device GPU counts, every input.
+    page.goto(f"{server.url}/Hardware_fit?models={SMOL}&devices=rtx-4090,h100&gpus=rtx-4090:2,h100:1"
+              "&dtype=fp16&runtime=auto&context=8192&batch=2&kv=auto&mem=12")
+    wait_for_app(page, timeout=60_000)
+    page.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)
+    expect(page.get_by_role("combobox", name="Precision (context chart and verdicts)")).to_have_value("fp16")
+    expect(page.get_by_role("spinbutton", name="Context length (tokens)")).to_have_value("8192")
+    expect(page.get_by_role("spinbutton", name="Batch")).to_have_value("2")
+    expect(page.get_by_role("spinbutton", name="GPUs: rtx-4090")).to_have_value("2")
+    expect(page.get_by_role("spinbutton", name="Custom device memory (GiB, 0 = none)")).to_have_value("12")
+
+    context = page.get_by_role("spinbutton", name="Context length (tokens)")
+    context.fill("2048")
+    context.press("Enter")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('context') === '2048'",
+                           timeout=30_000)
+    page.get_by_role("combobox", name="Precision (context chart and verdicts)").click()
+    page.get_by_role("option", name="int4", exact=True).click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('dtype') === 'int4'", timeout=30_000)
+    expect(page.get_by_role("spinbutton", name="GPUs: rtx-4090")).to_have_value("2")
+
+    page.reload()  # a new session from the address alone
+    wait_for_app(page, timeout=60_000)
+    expect(page.get_by_role("combobox", name="Precision (context chart and verdicts)")).to_have_value("int4",
+                                                                                                       timeout=60_000)
+    expect(page.get_by_role("spinbutton", name="Context length (tokens)")).to_have_value("2048")
+    expect(page.get_by_role("spinbutton", name="GPUs: rtx-4090")).to_have_value("2")
+    assert "Traceback" not in page.inner_text("body")

@@ -3,6 +3,7 @@ model loaded in memory."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -39,6 +40,16 @@ def test_cache_manager_lists_models_with_size_and_last_use(filled_cache):
     week_ago = time.strftime("%Y-%m-%d", time.localtime(time.time() - 7 * 86400))
     assert table["Last used"][0].startswith(week_ago)
     assert "3 model(s)" in page_text(app)
+
+
+def test_last_used_counts_a_write_when_access_times_are_not_kept(filled_cache):
+    # A relatime/noatime mount: the file was written an hour ago but its access time is a month old.
+    hour_ago, month_ago = time.time() - 3600, time.time() - 30 * 86400
+    os.utime(filled_cache["converted_path"] / "model.safetensors", (month_ago, hour_ago))
+    table = settings_app().dataframe[0].value
+    shown = dict(zip(table["Model"], table["Last used"], strict=True))
+    assert shown["Tiny.Q4_0-0123abcd"] == time.strftime("%Y-%m-%d %H:%M", time.localtime(hour_ago))
+    assert set(table["In use"]) == {""}  # nothing loaded, none of them the embedded model
 
 
 def test_a_conversion_still_being_staged_is_not_listed_as_a_model(filled_cache):
@@ -98,4 +109,7 @@ def test_cache_refuses_to_delete_a_model_loaded_in_memory():
     app = app.button(key="settings_cache_confirm").click().run()
     errors = "\n".join(e.value for e in app.error)
     assert "is loaded in memory" in errors and "nothing was deleted" in errors
+    table = app.dataframe[0].value
+    row = table[table["Model"].isin(loaded.cache_names)].iloc[0]
+    assert row["In use"] == "loaded in memory, the embedded model" and row["Last used"] == "now"
     assert any(m.key == key for m in list_cached())

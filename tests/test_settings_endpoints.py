@@ -43,10 +43,13 @@ def test_settings_bad_urls_and_missing_snapshot_are_named_and_nothing_is_saved(t
     before = settings_path().read_text()
     app = fill_form(settings_app(), endpoint="huggingface.co", base_urls="http://ok:1/v1\nftp://x/v1\nnot a url",
                     snapshot=str(tmp_path / "missing.parquet"), dtype="float32")
-    errors = "\n".join(e.value for e in app.error)
-    assert "Hub endpoint: 'huggingface.co' is not an http(s) URL" in errors
-    assert "'ftp://x/v1' is not an http(s) URL" in errors and "'not a url' is not an http(s) URL" in errors
-    assert "Snapshot file not found" in errors and "Nothing was saved" in errors
+    errors = [e.value for e in app.error]
+    # One message per field (each drawn under its field), and a line saying nothing was saved.
+    assert any(e.startswith("Hub endpoint: 'huggingface.co' is not an http(s) URL") for e in errors)
+    assert any("'ftp://x/v1' is not an http(s) URL" in e and "'not a url' is not an http(s) URL" in e
+               and "Hub endpoint" not in e for e in errors)
+    assert any(e.startswith("Snapshot file not found") and "URL" not in e for e in errors)
+    assert any("Nothing was saved" in e for e in errors)
     assert settings_path().read_text() == before
     assert app.text_area(key="settings_base_urls").value.startswith("http://ok:1/v1")  # what was typed stays
 
@@ -126,3 +129,20 @@ def test_saving_over_a_damaged_settings_file_asks_first():
     app = app.button(key="settings_replace_confirm").click().run()
     assert load_settings().local_dtype == "bfloat16"
     assert f"Settings saved to {settings_path()}" in page_text(app)
+
+
+def test_a_loopback_server_without_scheme_is_read_as_http_and_others_still_need_one():
+    from hfdash.config import http_url
+
+    assert http_url("localhost:8000", "Base URL") == "http://localhost:8000"
+    assert http_url("127.0.0.1:8000/v1/", "Base URL") == "http://127.0.0.1:8000/v1"
+    assert http_url("[::1]:8080/v1", "Base URL") == "http://[::1]:8080/v1"
+    for remote in ("example.com:8000", "10.0.0.5:8000/v1", "localhost.example.com:80"):
+        with pytest.raises(BadParameters, match="is not an http\\(s\\) URL"):
+            http_url(remote, "Base URL")
+
+
+def test_localhost_typed_on_the_page_is_saved_as_http():
+    app = fill_form(settings_app(), base_urls="localhost:8000/v1")
+    assert not app.error and not app.exception
+    assert load_settings().base_urls == ["http://localhost:8000/v1"]

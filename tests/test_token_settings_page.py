@@ -37,8 +37,9 @@ def test_classic_read_token_may_call_providers(hub):
 def test_invalid_token_shows_invalid_token_and_saves_nothing(hub):
     unknown = new_token()
     app = enter_token(settings_app(), unknown, where="saved")
-    assert "invalid token" in "\n".join(e.value for e in app.error).lower()
+    assert "does not accept this token" in "\n".join(e.value for e in app.error)
     assert not app.exception
+    assert app.text_input(key="settings_token_input").value == ""  # a refused token is not kept
     assert not token_file().exists()
     assert "hf_token" not in app.session_state
     assert "No token" in page_text(app)
@@ -58,6 +59,7 @@ def test_token_is_trimmed_of_whitespace_and_newlines(hub):
     ("hf_short", "not a Hugging Face access token"),
     ("hf_abc def0123456789012345678901", "not a Hugging Face access token"),
     ("api_org_0123456789abcdefghijklmnopqrstu", "organisation API token"),
+    ("hf_" + "a" * 9_997, "too long for a Hugging Face access token (10,000 characters"),
 ])
 def test_token_bad_input_is_refused_before_asking_the_hub(hub, raw, message):
     app = enter_token(settings_app(), raw)
@@ -114,7 +116,7 @@ def test_revoked_token_401_is_invalid_token_and_keeps_the_previous_one(hub):
     revoked = register_user(hub, "ivan")
     del hub.users[revoked]  # revoked on the Hub after it was copied
     app = enter_token(app, revoked)
-    assert "invalid token" in "\n".join(e.value for e in app.error).lower()
+    assert "does not accept this token" in "\n".join(e.value for e in app.error)
     assert app.session_state["hf_token"] == first
 
 
@@ -137,6 +139,8 @@ def test_hub_unreachable_while_checking_token_is_a_clear_message(hub):
     app = enter_token(settings_app(), token)
     assert "unavailable" in "\n".join(e.value for e in app.error)
     assert not app.exception and "hf_token" not in app.session_state
+    # The Hub could not judge it: the field keeps the token for another try.
+    assert app.text_input(key="settings_token_input").value == token
 
 
 def test_that_a_saved_token_serves_every_session_is_said_on_the_page(hub):

@@ -190,13 +190,10 @@ class Snapshot:
     def _fit(self, spec) -> tuple[np.ndarray, np.ndarray]:
         """(fits, known) for a "fits on" filter, vectorised over every row."""
         from hfdash.hardware import fitsfilter
-        from hfdash.hardware.estimate import MLA_ARCHITECTURES
 
         if spec not in self._fits:
             if self._fit_columns is None:
-                mla = pc.is_in(self.table["architecture"], value_set=pa.array(MLA_ARCHITECTURES))
-                self._fit_columns = ({name: _as_float(self.table[name]) for name in fitsfilter.COLUMNS},
-                                     _numpy(mla.combine_chunks()))
+                self._fit_columns = fitsfilter.columns(self.table)
             self._fits[spec] = fitsfilter.fits_mask(*self._fit_columns, spec)
         return self._fits[spec]
 

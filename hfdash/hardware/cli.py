@@ -1,4 +1,5 @@
-"""`python -m hfdash fit MODEL_ID ...`: the memory estimate (and a verdict for a device) in text or JSON."""
+"""`python -m hfdash fit MODEL_ID ...`: the memory estimate (and a verdict for a device) in text or JSON;
+`python -m hfdash compare ID ID ...`: several models in one table (prices, memory, verdict), or CSV."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from hfdash.catalog.records import ModelRecord
 from hfdash.config import CATALOG_SOURCES
 from hfdash.errors import BadParameters
 from hfdash.units import human_bytes
+
+COMPARE_DEADLINES = 3  # all models' facts within this many Hub timeouts, as on the page
 
 
 def _whole_number(text: str) -> int:
@@ -44,6 +47,66 @@ def register(subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
 
+    parser = subparsers.add_parser("compare", help="models side by side: licence, cheapest hosted price, memory "
+                                                   "and verdict on one device")
+    parser.add_argument("model_ids", metavar="MODEL_ID", nargs="+")
+    parser.add_argument("--device", default="this-machine",
+                        help="a device id, this-machine (default) or a size such as 48GiB")
+    parser.add_argument("--gpus", type=_whole_number, default=1, help="how many of the device")
+    parser.add_argument("--dtype", default="bf16", help=f"weights precision: {'|'.join(DTYPES)} (default bf16)")
+    parser.add_argument("--context", type=_whole_number, default=4096, help="tokens held in the KV cache")
+    parser.add_argument("--source", choices=CATALOG_SOURCES, default="auto")
+    parser.add_argument("--csv", action="store_true", help="print CSV (numbers unformatted) instead of a table")
+    parser.set_defaults(run=run_compare)
+
+
+def run_compare(args) -> int:
+    from hfdash.auth import ambient_token
+    from hfdash.catalog.hub import timeout_s
+    from hfdash.hardware.compare import compare, to_csv
+    from hfdash.hardware.devices import THIS_MACHINE, find_device
+    from hfdash.hardware.estimate import check_context_range, precision
+    from hfdash.hardware.hubfacts import many_model_facts
+    from hfdash.hardware.local import this_machine
+    from hfdash.hardware.verdict import check_gpus
+
+    spec = precision(args.dtype)
+    check_context_range(args.context)
+    check_gpus(args.gpus)
+    device = find_device(args.device)
+    models = list(dict.fromkeys(args.model_ids))
+    ram = this_machine().ram_total_bytes if args.device.strip().lower() == THIS_MACHINE else None
+    facts = many_model_facts(models, deadline_s=COMPARE_DEADLINES * timeout_s(), source=args.source,
+                             token=ambient_token())
+    rows = compare(models, facts, device=device, gpus=args.gpus, dtype=spec.name, context=args.context,
+                   ram_bytes=ram)
+    print(to_csv(rows) if args.csv else _compare_text(rows, device.name, args.gpus), end="" if args.csv else "\n")
+    return 0
+
+
+def _compare_text(rows, device_name: str, gpus: int) -> str:
+    from hfdash.units import human_count
+
+    def price(quote) -> str:
+        return f"${quote.price_per_1m:g} ({quote.provider})" if quote else "-"
+
+    header = ("model", "params", "max context", "license", "input $/1M", "output $/1M", "precision", "memory",
+              f"on {device_name}" + (f" x {gpus}" if gpus > 1 else ""))
+    table = [header]
+    problems = []
+    for row in rows:
+        if row.problem:
+            problems.append(f"{row.model}: {row.problem}")
+            table.append((row.model, *["-"] * (len(header) - 1)))
+            continue
+        table.append((row.model, human_count(row.params), f"{row.max_context:,}" if row.max_context else "?",
+                      row.license or "?", price(row.cheapest_input), price(row.cheapest_output), row.precision,
+                      human_bytes(row.memory_bytes), f"{row.verdict} ({row.memory_used:.0%})"))
+    widths = [max(len(str(line[i])) for line in table) for i in range(len(header))]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+             for line in table]
+    return "\n".join(lines + problems)
+
 
 def run(args) -> int:
     from hfdash.auth import ambient_token
@@ -76,7 +139,7 @@ def run(args) -> int:
         result["verdict"] = verdict(estimate, device, gpus=args.gpus, ram_bytes=ram).to_json()
         if runtime == "vllm":
             result["vllm"] = vllm_capacity(estimate, device, args.gpus).to_json()
-    if args.max_context:
+    if args.max_context and device is not None:
         table = context_table(facts.record, device, gpus=args.gpus, batch=args.batch, runtime=args.runtime)
         best = best_precision(table, args.context)
         result["max_context"] = [row.to_json() for row in table]

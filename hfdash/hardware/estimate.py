@@ -220,12 +220,10 @@ def kv_elements(layers, kv_heads, head_dim, window, window_layers, latent, conte
     return np.where(np.isnan(latent), 2 * held * kv_heads * head_dim, layers * context * latent)
 
 
-def mla_elements(runtime: str, *, kv_lora_rank, qk_rope_head_dim, heads, qk_nope_head_dim, v_head_dim):
-    """What one token holds per layer under multi-head latent attention: vLLM, SGLang and llama.cpp keep the
-    compressed latent plus the shared RoPE key; transformers caches every head's decompressed key (nope +
-    rope) and value, ~70x more for DeepSeek V3."""
-    if runtime == "transformers":
-        return heads * (qk_nope_head_dim + qk_rope_head_dim + v_head_dim)
+def mla_elements(*, kv_lora_rank, qk_rope_head_dim):
+    """What one token holds per layer under multi-head latent attention: the compressed latent plus the
+    shared RoPE key, in every runtime here (vLLM, SGLang, llama.cpp, and transformers 5, whose DeepSeek
+    attention updates its cache before decompressing; bench/bench_fit_accuracy.py measures it)."""
     return kv_lora_rank + qk_rope_head_dim
 
 
@@ -282,16 +280,12 @@ def kv_cache_bytes(record: ModelRecord, *, context: int, batch: int, kv_dtype: s
         return None
     latent = None
     if cfg.architecture in MLA_ARCHITECTURES or cfg.kv_lora_rank is not None:
-        latent = float(mla_elements(runtime, kv_lora_rank=_nan(cfg.kv_lora_rank),
-                                    qk_rope_head_dim=_nan(cfg.qk_rope_head_dim), heads=_nan(cfg.num_attention_heads),
-                                    qk_nope_head_dim=_nan(cfg.qk_nope_head_dim), v_head_dim=_nan(cfg.v_head_dim)))
+        latent = float(mla_elements(kv_lora_rank=_nan(cfg.kv_lora_rank), qk_rope_head_dim=_nan(cfg.qk_rope_head_dim)))
         if np.isnan(latent):
-            notes.append(f"KV cache unknown: {cfg.architecture} caches a compressed latent (per-head keys and "
-                         "values in transformers) whose sizes this record lacks, so the total excludes it.")
+            notes.append(f"KV cache unknown: {cfg.architecture} caches a compressed latent whose sizes this "
+                         "record lacks, so the total excludes it.")
             return None
-        notes.append("MLA: the cache holds every head's decompressed key and value (transformers)."
-                     if runtime == "transformers" else
-                     "MLA: the cache holds the compressed latent (kv_lora_rank + qk_rope_head_dim) per token.")
+        notes.append("MLA: the cache holds the compressed latent (kv_lora_rank + qk_rope_head_dim) per token.")
     elif cfg.num_key_value_heads is None or cfg.head_dim is None:
         notes.append("KV cache unknown: the config's KV heads or head_dim are not known, "
                      "so the total excludes it.")
@@ -347,7 +341,11 @@ def estimate_memory(record: ModelRecord, *, dtype: str, context: int = 4096, bat
     params, notes = effective_params(record)
     if params is None and file_bytes is None:
         raise BadParameters(f"{record.id}: the parameter count is unknown, so its memory cannot be estimated.")
-    weights = file_bytes if file_bytes is not None else weights_bytes(record, params, spec, notes)
+    if file_bytes is not None:
+        weights = file_bytes
+    else:
+        assert params is not None  # refused just above when both are unknown
+        weights = weights_bytes(record, params, spec, notes)
     kv = kv_cache_bytes(record, context=context, batch=batch, kv_dtype=kv_dtype, runtime=runtime, notes=notes)
     activations = activation_bytes(record, context=context, batch=batch, spec=spec, runtime=runtime, notes=notes)
     overhead = int(overhead_bytes(runtime, weights + (kv or 0)))

@@ -26,8 +26,37 @@ if TYPE_CHECKING:  # catalog.records calls check(): a runtime import back would 
 # Snapshot columns the totals read, as float64 with NaN for unknown (booleans: 1.0 / 0.0 / NaN).
 COLUMNS = ("params", "context_length", "num_hidden_layers", "num_key_value_heads", "head_dim", "hidden_size",
            "vocab_size", "intermediate_size", "sliding_window", "sliding_window_layers", "kv_lora_rank",
-           "qk_rope_head_dim", "num_attention_heads", "qk_nope_head_dim", "v_head_dim", "active_experts", "is_moe",
-           "tie_word_embeddings")
+           "qk_rope_head_dim", "active_experts", "is_moe", "tie_word_embeddings")
+
+
+def _float_column(column) -> np.ndarray:
+    """An int64 or boolean arrow column as float64, NaN where null, straight from its buffers: a cast
+    through arrow then a masked copy costs twice the memory traffic over millions of rows."""
+    import pyarrow as pa
+
+    array = column.combine_chunks()
+    n, offset = len(array), array.offset
+    validity, data = array.buffers()[:2]
+    if pa.types.is_boolean(array.type):
+        values = np.unpackbits(np.frombuffer(data, dtype=np.uint8), count=offset + n,
+                               bitorder="little")[offset:].astype(np.float64)
+    else:
+        values = np.frombuffer(data, dtype=np.int64, count=n, offset=offset * 8).astype(np.float64)
+    if array.null_count:
+        valid = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), count=offset + n, bitorder="little")[offset:]
+        values[~valid.view(bool)] = np.nan
+    return values
+
+
+def columns(table) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The snapshot table's COLUMNS as float64 (NaN = unknown) and, per row, whether its architecture is MLA."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from hfdash.hardware.estimate import MLA_ARCHITECTURES
+
+    mla = pc.is_in(table["architecture"], value_set=pa.array(MLA_ARCHITECTURES))
+    return {name: _float_column(table[name]) for name in COLUMNS}, _float_column(mla) == 1
 
 
 def check(spec: FitsOn) -> Device:
@@ -66,9 +95,7 @@ def totals(columns: dict[str, np.ndarray], mla_architecture: np.ndarray, spec: F
         split = ~np.isnan(embedding) & (embedding < params)
         weights = np.where(split, np.round((params - embedding) * bits / 8 + embedding * 2), weights)
     is_mla = mla_architecture | ~np.isnan(c["kv_lora_rank"])
-    latent = np.where(is_mla, mla_elements(runtime, kv_lora_rank=c["kv_lora_rank"],
-                                           qk_rope_head_dim=c["qk_rope_head_dim"], heads=c["num_attention_heads"],
-                                           qk_nope_head_dim=c["qk_nope_head_dim"], v_head_dim=c["v_head_dim"]),
+    latent = np.where(is_mla, mla_elements(kv_lora_rank=c["kv_lora_rank"], qk_rope_head_dim=c["qk_rope_head_dim"]),
                       np.nan)
     kv_heads = np.where(is_mla & np.isnan(latent), np.nan, c["num_key_value_heads"])  # MLA without its latent
     elements = kv_elements(c["num_hidden_layers"], kv_heads, c["head_dim"], c["sliding_window"],

@@ -55,11 +55,11 @@ def check_fits_locally(record: ModelRecord, *, dtype: str, context: int, device:
 def ensure_fits_locally(record: ModelRecord, *, dtype: str, context: int, device: str = "cpu") -> FitCheck:
     """Raise TooLarge, with the numbers and what to try instead, when the model would not fit."""
     check = check_fits_locally(record, dtype=dtype, context=context, device=device)
-    if check.fits:
+    if check.fits or check.available_bytes is None:  # an unknown size is no reason to refuse
         return check
     smaller = next((name for name in SMALLER
                     if estimate_memory(record, dtype=name, context=context).total_bytes
                     <= TIGHT * check.available_bytes), None)
     hint = (f"Try a smaller precision ({smaller}) or a hosted backend." if smaller
             else "Use a hosted backend (Inference Providers or an OpenAI-compatible server).")
-    raise TooLarge(f"Too large for this machine: {check.message}", hint=hint)
+    raise TooLarge(check.message, hint=hint)

@@ -4,13 +4,14 @@ precision on each device."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hfdash.config import Settings
 from hfdash.errors import BadParameters, HfdashError
 from hfdash.hardware.devices import Device
 from hfdash.hardware.estimate import DTYPES, MemoryEstimate, check_context_range, estimate_memory, runs_on
-from hfdash.hardware.hubfacts import ModelFacts, model_facts
+from hfdash.hardware.hubfacts import GgufFile, ModelFacts, model_facts
 from hfdash.hardware.reverse import ContextFit, VllmCapacity, context_table, vllm_capacity
 from hfdash.hardware.verdict import Verdict, verdict
 
@@ -48,7 +49,7 @@ def curve_contexts(max_context: int | None, chosen: int) -> list[int]:
 
 
 def fit_model(model_id: str, *, dtype: str, context: int, batch: int = 1, kv_dtype: str | None = None,
-              devices: list[tuple[Device, int]] = (), ram_bytes: int | None = None, runtime: str | None = None,
+              devices: Sequence[tuple[Device, int]] = (), ram_bytes: int | None = None, runtime: str | None = None,
               source: str = "auto", token: str | None = None, settings: Settings | None = None,
               facts: ModelFacts | HfdashError | None = None) -> ModelFit:
     """One model's figures on (device, count) pairs; a failure (unknown model, no parameter count) is kept
@@ -68,7 +69,8 @@ def fit_model(model_id: str, *, dtype: str, context: int, batch: int = 1, kv_dty
         # A GGUF-only repo with no parameter count offers just its real files; with neither, the
         # estimator's own "parameter count unknown" error is what the user sees.
         with_dtypes = record.params is not None or record.dtype_params or not fit.facts.gguf_files
-        options = {name: None for name in DTYPES if with_dtypes and (runtime is None or runs_on(runtime, name))}
+        options: dict[str, GgufFile | None] = {
+            name: None for name in DTYPES if with_dtypes and (runtime is None or runs_on(runtime, name))}
         options.update({f.label: f for f in fit.facts.gguf_files if runtime in (None, "llama.cpp")})
         if not options:
             raise BadParameters(f"No precision of {model_id} runs on {runtime}.")

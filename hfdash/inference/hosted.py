@@ -17,7 +17,8 @@ import queue
 import threading
 from typing import Iterator
 
-from hfdash.errors import HfdashError, InvalidToken, Timeout, Unavailable, from_exception, from_status
+from hfdash.errors import (HfdashError, InvalidToken, MissingCredentials, Timeout, Unavailable, from_exception,
+                           from_status)
 from hfdash.inference.base import Answer, AnswerClock, BackendSpec, GenerationParams, Message
 
 DEFAULT_TIMEOUT_S = 120.0  # per connect and per wait for the next chunk, not for the whole answer
@@ -83,7 +84,7 @@ def make_client(spec: BackendSpec, token: str | None, server_key: str | None = N
     if spec.base_url:
         return ServerClient(spec.base_url, server_secret(spec.base_url, token=token, server_key=server_key))
     if not token:
-        raise InvalidToken("Hugging Face Inference Providers need an access token, and none is set.",
+        raise MissingCredentials("Hugging Face Inference Providers need an access token, and none is set.",
                            hint="Add one on the Settings page (with 'Make calls to Inference Providers'), "
                                 "or use a base URL of your own server.")
     from huggingface_hub import InferenceClient
@@ -117,8 +118,8 @@ def server_error(exc: BaseException, *, what: str, has_secret: bool) -> HfdashEr
         if exc.status_code == 401:
             refused = "refused the API key" if has_secret else "needs an API key, and none is set"
             words = server_message(exc)
-            return InvalidToken(f"{what}: the server {refused} (401)" + (f" ({words})." if words else "."),
-                                hint=KEY_HINT)
+            error = InvalidToken if has_secret else MissingCredentials
+            return error(f"{what}: the server {refused} (401)" + (f" ({words})." if words else "."), hint=KEY_HINT)
         return from_status(exc.status_code, what=what, headers=exc.response.headers,
                            detail=server_message(exc) or None)
     return from_exception(exc, what=what)

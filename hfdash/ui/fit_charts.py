@@ -6,6 +6,8 @@ Figures are plain functions of `ModelFit` results so tests can read them without
 from __future__ import annotations
 
 import hashlib
+import itertools
+from typing import Final
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -40,7 +42,7 @@ def _hover(label: str, value: int | None) -> str:
 
 
 def _device_lines(fig: go.Figure, devices: list[tuple[Device, int]]) -> None:
-    for (device, gpus), colour in zip(devices, LINE_COLOURS * 8):
+    for (device, gpus), colour in zip(devices, itertools.cycle(LINE_COLOURS), strict=False):
         count = 1 if device.kind == "cpu" else gpus
         usable = device.usable_bytes * count
         name = device.name + (f" x {count}" if count > 1 else "")
@@ -58,7 +60,7 @@ def precision_bars(fits: list[ModelFit], devices: list[tuple[Device, int]]) -> g
         fig.add_bar(
             name=label, x=x, y=[(v or 0) / GIB for v in values], marker_color=colour,
             customdata=[[_hover(label, v), human_bytes(e.total_bytes), f"{e.total_bytes:,}"]
-                        for v, (_, _, e) in zip(values, rows)],
+                        for v, (_, _, e) in zip(values, rows, strict=True)],
             hovertemplate="%{x}<br>%{customdata[0]}<br>total %{customdata[1]} (%{customdata[2]} bytes)"
                           "<extra></extra>")
     _device_lines(fig, devices)
@@ -89,6 +91,8 @@ def context_curve(fits: list[ModelFit], devices: list[tuple[Device, int]]) -> go
 def verdict_rows(fits: list[ModelFit]) -> list[dict]:
     rows = []
     for fit in fits:
+        if fit.chosen is None:  # no figures, so no verdicts
+            continue
         for i, v in enumerate(fit.verdicts):
             row = {
                 "model": fit.model_id, "precision": fit.chosen_label, "runtime": fit.chosen.runtime,
@@ -124,11 +128,17 @@ def context_rows(fits: list[ModelFit], context: int) -> list[dict]:
     return rows
 
 
-# (session key, URL key, default, minimum, maximum) of the whole-number inputs.
-NUMBERS = (("fit_context", "context", 4096, 1, MAX_CONTEXT), ("fit_batch", "batch", 1, 1, MAX_BATCH),
-           ("fit_memory", "mem", 0, 0, MAX_MEMORY_GIB))
-FIELD_LABELS = {"fit_context": "Context length", "fit_batch": "Batch", "fit_memory": "Custom device memory",
-                "fit_gpus": "GPU count"}
+# Widgets bound to the URL (`bind="query-params"`): the key is the URL parameter. (key, default, min, max)
+# of the whole-number ones; a value they cannot take is dropped by Streamlit, so the page names it first.
+BIND: Final = "query-params"
+NUMBERS: tuple[tuple[str, int, int, int], ...] = (
+    ("context", 4096, 1, MAX_CONTEXT), ("batch", 1, 1, MAX_BATCH), ("mem", 0, 0, MAX_MEMORY_GIB))
+CHOICES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("dtype", DTYPES, "bf16"), ("runtime", (AUTO, *RUNTIMES), AUTO), ("kv", (AUTO, *KV_DTYPES), AUTO))
+FIELD_LABELS = {"context": "Context length", "batch": "Batch", "mem": "Custom device memory", "gpus": "GPU count"}
+# Not bound: links carry `devices=a,b` and `gpus=a:2,b:4`, which a multiselect's repeated parameters and
+# one number input per device cannot express; these two are seeded from the URL and written back by hand.
+DEVICES_KEY = "fit_devices"
 
 
 def _int_value(key: str, raw: str, default: int, minimum: int, maximum: int, problems: dict[str, str]) -> int:
@@ -145,12 +155,16 @@ def _int_value(key: str, raw: str, default: int, minimum: int, maximum: int, pro
     return value
 
 
-def _choice_param(name: str, valid: list[str], default: str, problems: list[str]) -> str:
-    raw = st.query_params.get(name)
-    if raw is None or raw in valid:
-        return raw or default
-    problems.append(f"`{name}={raw}` in the link is not valid (valid: {', '.join(valid)}); using {default}.")
-    return default
+def _link_problems(problems: list[str], field_problems: dict[str, str]) -> None:
+    """Name the link values the bound widgets will drop (on the run that brings them)."""
+    for name, valid, fallback in CHOICES:
+        raw = st.query_params.get(name)
+        if raw is not None and raw not in valid:
+            problems.append(f"`{name}={raw}` in the link is not valid (valid: {', '.join(valid)}); using {fallback}.")
+    for name, default, minimum, maximum in NUMBERS:
+        raw = st.query_params.get(name)
+        if raw is not None:
+            _int_value(name, raw, default, minimum, maximum, field_problems)
 
 
 def _gpu_counts(devices: list[str], problems: dict[str, str]) -> dict[str, int]:
@@ -161,50 +175,36 @@ def _gpu_counts(devices: list[str], problems: dict[str, str]) -> dict[str, int]:
         device, _, number = part.rpartition(":")
         for target in ([device] if device else devices):
             if target in counts:
-                counts[target] = _int_value("fit_gpus", number, 1, 1, MAX_GPUS, problems)
+                counts[target] = _int_value("gpus", number, 1, 1, MAX_GPUS, problems)
     return counts
 
 
-def _initial_state(problems: list[str], field_problems: dict[str, str]) -> None:
-    """Seed the widgets from the URL the first time this page runs in the session (or after a link)."""
-    from hfdash.ui.shortlist import get_shortlist
-
+def _initial_devices(problems: list[str], field_problems: dict[str, str]) -> None:
+    """Seed the devices and their GPU counts from the URL the first time this page runs in the session."""
     devices = [d for d in (st.query_params.get("devices") or DEFAULT_DEVICES).split(",") if d]
     unknown = [d for d in devices if d not in device_ids()]
     if unknown:
         problems.append(f"Unknown device(s) in the link: {', '.join(unknown)} (valid: {', '.join(device_ids())}).")
     devices = [d for d in devices if d in device_ids()]
-    defaults = {
-        "fit_models": st.query_params.get("models") or ",".join(get_shortlist()) or DEFAULT_MODEL,
-        "fit_dtype": _choice_param("dtype", list(DTYPES), "bf16", problems),
-        "fit_runtime": _choice_param("runtime", [AUTO, *RUNTIMES], AUTO, problems),
-        "fit_kv": _choice_param("kv", [AUTO, *KV_DTYPES], AUTO, problems),
-        "fit_devices": devices,
-        **{f"{GPUS_KEY}{d}": n for d, n in _gpu_counts(devices, field_problems).items()},
-    }
-    for key, name, default, minimum, maximum in NUMBERS:
-        raw = st.query_params.get(name)
-        defaults[key] = default if raw is None else _int_value(key, raw, default, minimum, maximum, field_problems)
-    for key, value in defaults.items():
-        st.session_state.setdefault(key, value)
+    st.session_state.setdefault(DEVICES_KEY, devices)
+    for device, count in _gpu_counts(devices, field_problems).items():
+        st.session_state.setdefault(GPUS_KEY + device, count)
 
 
-def _write_url(models: list[str]) -> None:
+def _write_devices_url() -> None:
     state = st.session_state
-    gpus = ",".join(f"{d}:{state.get(GPUS_KEY + d, 1)}" for d in state.fit_devices if d != THIS_MACHINE)
-    wanted = {"models": ",".join(models), "dtype": state.fit_dtype, "runtime": state.fit_runtime,
-              "context": str(state.fit_context), "batch": str(state.fit_batch), "kv": state.fit_kv,
-              "devices": ",".join(state.fit_devices), "gpus": gpus, "mem": str(state.fit_memory)}
+    gpus = ",".join(f"{d}:{state.get(GPUS_KEY + d, 1)}" for d in state[DEVICES_KEY] if d != THIS_MACHINE)
+    wanted = {"devices": ",".join(state[DEVICES_KEY]), "gpus": gpus}
     changed = {k: v for k, v in wanted.items() if st.query_params.get(k) != v}
     if changed:
         st.query_params.update(changed)
 
 
-def _device_name(device_id: str) -> str:
+def device_name(device_id: str) -> str:
     return "This machine" if device_id == THIS_MACHINE else next(d.name for d in shipped_devices() if d.id == device_id)
 
 
-def _facts(models: list[str], settings, token: str | None) -> dict:
+def session_facts(models: list[str], settings, token: str | None) -> dict:
     """Model facts, kept per model, source and token for the session: a rerun that changes only the
     device, context or precision asks the Hub nothing. Missing ones are fetched together, one deadline."""
     from hfdash.hubcall import timeout_s
@@ -231,36 +231,42 @@ def render() -> None:
     """The page body: inputs (seeded from and written back to the URL), both charts, the tables."""
     from hfdash.ui.session import call_token, user_settings
 
+    from hfdash.ui.shortlist import get_shortlist
+
     problems: list[str] = []
     field_problems: dict[str, str] = {}
-    _initial_state(problems, field_problems)
+    _link_problems(problems, field_problems)
+    _initial_devices(problems, field_problems)
     left, right = st.columns([3, 2])
-    left.text_input("Models (Hub ids, comma-separated)", key="fit_models",
-                    help=f"Filled from a Browse link or your shortlist; type any Hub id (up to {MAX_MODELS}).")
-    left.multiselect("Devices", device_ids(), key="fit_devices", format_func=_device_name)
-    gpu_devices = [d for d in st.session_state.fit_devices if d != THIS_MACHINE]
+    typed = left.text_input("Models (Hub ids, comma-separated)", value=",".join(get_shortlist()) or DEFAULT_MODEL,
+                            key="models", bind=BIND,
+                            help=f"Filled from a Browse link or your shortlist; type any Hub id (up to {MAX_MODELS}).")
+    chosen_devices = left.multiselect("Devices", device_ids(), key=DEVICES_KEY, format_func=device_name)
+    gpu_devices = [d for d in chosen_devices if d != THIS_MACHINE]
     if gpu_devices:
-        cols = left.columns(min(4, len(gpu_devices)))
+        gpu_cols = left.columns(min(4, len(gpu_devices)))
         for i, device_id in enumerate(gpu_devices):
-            cols[i % len(cols)].number_input(f"GPUs: {device_id}", min_value=1, max_value=MAX_GPUS, step=1,
-                                             key=GPUS_KEY + device_id)
-    _field_note(left, "fit_gpus", field_problems)
-    left.number_input("Custom device memory (GiB, 0 = none)", min_value=0, max_value=MAX_MEMORY_GIB, step=1,
-                      key="fit_memory")
-    _field_note(left, "fit_memory", field_problems)
+            gpu_cols[i % len(gpu_cols)].number_input(f"GPUs: {device_id}", min_value=1, max_value=MAX_GPUS, step=1,
+                                                     key=GPUS_KEY + device_id)
+    _field_note(left, "gpus", field_problems)
+    memory = left.number_input("Custom device memory (GiB, 0 = none)", min_value=0, max_value=MAX_MEMORY_GIB, step=1,
+                               value=0, key="mem", bind=BIND)
+    _field_note(left, "mem", field_problems)
     cols = right.columns(2)
-    cols[0].selectbox("Precision (context chart and verdicts)", DTYPES, key="fit_dtype")
-    cols[1].selectbox("Runtime", [AUTO, *RUNTIMES], key="fit_runtime",
-                      help="auto: llama.cpp for GGUF precisions, transformers for the others.")
-    right.number_input("Context length (tokens)", min_value=1, max_value=MAX_CONTEXT, step=1024, key="fit_context")
-    _field_note(right, "fit_context", field_problems)
+    dtype = cols[0].selectbox("Precision (context chart and verdicts)", DTYPES, index=DTYPES.index("bf16"),
+                              key="dtype", bind=BIND)
+    runtime_choice = cols[1].selectbox("Runtime", [AUTO, *RUNTIMES], key="runtime", bind=BIND,
+                                       help="auto: llama.cpp for GGUF precisions, transformers for the others.")
+    context = right.number_input("Context length (tokens)", min_value=1, max_value=MAX_CONTEXT, step=1024,
+                                 value=4096, key="context", bind=BIND)
+    _field_note(right, "context", field_problems)
     cols = right.columns(2)
-    cols[0].number_input("Batch", min_value=1, max_value=MAX_BATCH, step=1, key="fit_batch")
-    cols[1].selectbox("KV-cache dtype", [AUTO, *KV_DTYPES], key="fit_kv")
-    _field_note(right, "fit_batch", field_problems)
+    batch = cols[0].number_input("Batch", min_value=1, max_value=MAX_BATCH, step=1, value=1, key="batch", bind=BIND)
+    kv = cols[1].selectbox("KV-cache dtype", [AUTO, *KV_DTYPES], key="kv", bind=BIND)
+    _field_note(right, "batch", field_problems)
 
-    models = list(dict.fromkeys(m.strip() for m in st.session_state.fit_models.split(",") if m.strip()))
-    _write_url(models)
+    models = list(dict.fromkeys(m.strip() for m in typed.split(",") if m.strip()))
+    _write_devices_url()
     for problem in problems:
         st.warning(without_links(problem))
     if not models:
@@ -271,29 +277,30 @@ def render() -> None:
         models = models[:MAX_MODELS]
 
     state = st.session_state
-    devices = [(find_device(d), 1 if d == THIS_MACHINE else int(state.get(GPUS_KEY + d, 1))) for d in state.fit_devices]
-    if state.fit_memory > 0:
-        devices.append((custom_device(state.fit_memory), 1))
+    devices = [(find_device(d), 1 if d == THIS_MACHINE else int(state.get(GPUS_KEY + d, 1))) for d in chosen_devices]
+    if memory > 0:
+        devices.append((custom_device(memory), 1))
     for device in (device for device, _ in devices if device.memory_bytes <= 0):
         st.warning(f"{device.name}: its memory size is unknown, so it gets no verdict.")
     devices = [(device, count) for device, count in devices if device.memory_bytes > 0]
-    hardware = this_machine() if THIS_MACHINE in state.fit_devices else None
+    hardware = this_machine() if THIS_MACHINE in chosen_devices else None
     settings = user_settings()
-    runtime = None if state.fit_runtime == AUTO else state.fit_runtime
+    runtime = None if runtime_choice == AUTO else runtime_choice
     with st.spinner("Reading model facts…"):
-        facts = _facts(models, settings, call_token())
-    fits = [fit_model(m, dtype=state.fit_dtype, context=int(state.fit_context), batch=int(state.fit_batch),
-                      kv_dtype=None if state.fit_kv == AUTO else state.fit_kv, devices=devices,
+        facts = session_facts(models, settings, call_token())
+    fits = [fit_model(m, dtype=dtype, context=int(context), batch=int(batch),
+                      kv_dtype=None if kv == AUTO else kv, devices=devices,
                       ram_bytes=hardware.ram_total_bytes if hardware else None, runtime=runtime,
                       source=settings.catalog_source, settings=settings, facts=facts[m])
             for m in models]
     for fit in fits:
         if fit.error is not None:
             st.error(f"**{without_links(fit.model_id)}**: {without_links(fit.error.user_message())}")
-        elif fit.facts.source == "snapshot":
+        elif fit.facts is not None and fit.facts.source == "snapshot":
             st.caption(without_links(f"{fit.model_id}: figures from the offline snapshot."))
         if fit.facts is not None:
-            st.caption(without_links(f"{fit.model_id}: config source: {fit.facts.record.config.facts_source or 'unknown'}."))
+            facts_source = fit.facts.record.config.facts_source or "unknown"
+            st.caption(without_links(f"{fit.model_id}: config source: {facts_source}."))
         for note in [*(fit.facts.notes if fit.facts else ()), *fit.notes]:
             st.caption(without_links(f"{fit.model_id}: {note}"))
         if fit.chosen is not None:
@@ -315,9 +322,11 @@ def render() -> None:
                    "a tensor-parallel split (vLLM); a layer split (transformers, llama.cpp) reads one device at a "
                    "time. Headroom: ≤85% comfortable, ≤98% tight (vLLM: its 90% share), above no.")
         st.subheader("Largest context per precision")
-        st.dataframe(context_rows(shown, int(state.fit_context)), hide_index=True, width="stretch")
-        sources = dict(shown[0].chosen.sources)
-        st.caption(f"Runtime {shown[0].chosen.runtime}: working buffers from {sources['activations']}; "
+        st.dataframe(context_rows(shown, int(context)), hide_index=True, width="stretch")
+        first = shown[0].chosen
+        assert first is not None  # shown models have bars, so a chosen estimate
+        sources = dict(first.sources)
+        st.caption(f"Runtime {first.runtime}: working buffers from {sources['activations']}; "
                    f"overhead {sources['overhead']}.")
     else:
         st.info("Pick a device (or enter a custom memory size) to see verdicts.")

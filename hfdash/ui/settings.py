@@ -17,13 +17,14 @@ from datetime import datetime
 import streamlit as st
 
 from hfdash import auth
-from hfdash.cache import converted_dir, delete_cached, hub_cache_dir, list_cached
+from hfdash.cache import converted_dir, delete_cached, embedded_copy, hub_cache_dir, list_cached, loaded_model_ids
 from hfdash.config import (
     CATALOG_SOURCE_LABELS,
     CATALOG_SOURCES,
     OPERATOR_FIELDS,
     SHIPPED_SNAPSHOT,
     DamagedSettings,
+    InvalidSettings,
     Settings,
     load_settings,
     multi_user,
@@ -33,7 +34,7 @@ from hfdash.config import (
     http_url,
     validated,
 )
-from hfdash.errors import BadParameters, HfdashError
+from hfdash.errors import BadParameters, HfdashError, RateLimited, Timeout, Unavailable
 from hfdash.inference.snippets import SERVER_KEY_ENV
 from hfdash.vocab import LOCAL_DEVICES, LOCAL_DTYPES, PUBLIC_HUB
 from hfdash.ui.session import (
@@ -64,11 +65,16 @@ REPLACE_DAMAGED = "settings_replace_damaged"  # the form's settings, waiting for
 OPERATOR_INPUT = "settings_operator_secret"
 KEY_SERVER, KEY_URL, KEY_INPUT, KEY_WHERE = ("settings_key_server", "settings_key_url", "settings_key_input",
                                              "settings_key_where")
-KEY_WHERE_LABELS = {SESSION_ONLY: "This browser session only", SAVED: "Saved on this machine (readable by its owner only)"}
+KEY_WHERE_LABELS = {SESSION_ONLY: "This browser session only",
+                    SAVED: "Saved on this machine (readable by its owner only)"}
 OTHER_SERVER = "Other URL…"
 CACHE_SELECTION = "settings_cache_selection"
 CACHE_PENDING = "settings_cache_pending"
 FLASH = "settings_flash"
+NOTHING_SAVED = "Nothing was saved: the fields marked above say what to fix."
+FIELD_ERRORS = "settings_field_errors"  # section -> field -> message, shown under that field until fixed
+# The Hub could not judge the token: the field keeps it for another try.
+NOT_JUDGED = (Unavailable, Timeout, RateLimited)
 
 HOW_TO = (
     "**How to get a token.** On the Hub open your profile → Settings → Access Tokens "
@@ -90,6 +96,16 @@ def _show_flash(section: str) -> None:
         getattr(st, level)(text)
 
 
+def _set_field_errors(section: str, errors: dict[str, str]) -> None:
+    st.session_state.setdefault(FIELD_ERRORS, {})[section] = errors
+
+
+def _field_error(section: str, field: str) -> None:
+    message = st.session_state.get(FIELD_ERRORS, {}).get(section, {}).get(field)
+    if message:
+        st.error(message)
+
+
 # --- access token -------------------------------------------------------------------------------
 
 def _check_token() -> None:
@@ -102,8 +118,11 @@ def _check_token() -> None:
         info = auth.check_token(token, endpoint=endpoint)
         saved_to = auth.save_token(token) if where == SAVED else None
     except HfdashError as exc:
-        _flash("token", "error", exc.user_message())
+        _set_field_errors("token", {"token": exc.user_message()})
+        if isinstance(exc, NOT_JUDGED):
+            st.session_state[TOKEN_INPUT] = raw
         return
+    _set_field_errors("token", {})
     set_session_token(token, info)
     place = f"saved to {saved_to} (readable by you only)" if saved_to else "kept for this browser session only"
     _flash("token", "success", f"Token accepted for **{info.user}** by the Hub at `{endpoint}`, {place}.")
@@ -162,12 +181,16 @@ def render_token_section() -> None:
     else:
         st.info("No token: the Hub is used anonymously (public models only, lowest rate limits).")
 
-    st.text_input("Access token", type="password", key=TOKEN_INPUT, placeholder="hf_…",
-                  help="Paste it here; it is checked with the Hub and never shown again.")
-    if not shared:
-        st.radio("Where should it live?", list(WHERE_LABELS), format_func=WHERE_LABELS.get, key=TOKEN_WHERE)
-        st.caption(SAVED_TOKEN_SERVES_ALL)
-    st.button("Check and use token", on_click=_check_token, key="settings_token_check", type="primary")
+    # A form: Enter in the field submits it.
+    with st.form("settings_token_form", border=False):
+        st.text_input("Access token", type="password", key=TOKEN_INPUT, placeholder="hf_…",
+                      help="Paste it here and press Enter; it is checked with the Hub and never shown again.")
+        _field_error("token", "token")
+        if not shared:
+            st.radio("Where should it live?", list(WHERE_LABELS), format_func=WHERE_LABELS.get, key=TOKEN_WHERE)
+            st.caption(SAVED_TOKEN_SERVES_ALL)
+        st.form_submit_button("Check and use token", on_click=_check_token, key="settings_token_check",
+                              type="primary")
     _show_flash("token")
     if not shared and auth.token_file().exists():
         st.warning(f"A token is saved in `{auth.token_file()}`. {SAVED_TOKEN_SERVES_ALL}")
@@ -233,9 +256,14 @@ def _form_settings() -> Settings:
 
 
 def _save(settings: Settings, *, replace_damaged: bool = False) -> None:
+    _set_field_errors("settings", {})
     if not is_operator():
         try:
             set_preferences(validated(settings))
+        except InvalidSettings as exc:
+            _set_field_errors("settings", exc.fields)
+            _flash("settings", "error", NOTHING_SAVED)
+            return
         except HfdashError as exc:
             _flash("settings", "error", exc.user_message())
             return
@@ -243,6 +271,10 @@ def _save(settings: Settings, *, replace_damaged: bool = False) -> None:
         return
     try:
         path = save_settings(settings, replace_damaged=replace_damaged)
+    except InvalidSettings as exc:  # the form keeps what was typed; each field says what is wrong with it
+        _set_field_errors("settings", exc.fields)
+        _flash("settings", "error", NOTHING_SAVED)
+        return
     except DamagedSettings as exc:
         st.session_state[REPLACE_DAMAGED] = settings
         _flash("settings", "warning", exc.user_message())
@@ -269,17 +301,24 @@ def render_endpoints_section() -> None:
         st.text_input("Hub endpoint", value=current.hub_endpoint or "", key="settings_endpoint",
                       placeholder=PUBLIC_HUB, disabled=not operator,
                       help="Empty: HF_ENDPOINT if set, else the public Hub. Your token is sent to this endpoint.")
+        _field_error("settings", "hub_endpoint")
         st.selectbox("Catalog source", CATALOG_SOURCES, index=CATALOG_SOURCES.index(current.catalog_source),
-                     format_func=CATALOG_SOURCE_LABELS.get, key="settings_source")
+                     format_func=CATALOG_SOURCE_LABELS.__getitem__, key="settings_source")
+        _field_error("settings", "catalog_source")
         st.text_input("Snapshot file", value=current.snapshot_path or "", key="settings_snapshot",
                       placeholder=str(SHIPPED_SNAPSHOT), disabled=not operator,
                       help="Empty: the snapshot shipped with hfdash.")
+        _field_error("settings", "snapshot_path")
         st.text_area("OpenAI-compatible base URLs for the Playground, one per line",
                      value="\n".join(current.base_urls), key="settings_base_urls",
-                     placeholder="http://127.0.0.1:8000/v1", disabled=not operator)
+                     placeholder="http://127.0.0.1:8000/v1", disabled=not operator,
+                     help="A loopback server may be written without http:// (localhost:8000/v1).")
+        _field_error("settings", "base_urls")
         st.selectbox("Default local device", LOCAL_DEVICES, index=LOCAL_DEVICES.index(current.local_device),
                      key="settings_device")
+        _field_error("settings", "local_device")
         st.selectbox("Default local dtype", LOCAL_DTYPES, index=LOCAL_DTYPES.index(current.local_dtype), key="settings_dtype")
+        _field_error("settings", "local_dtype")
         st.form_submit_button("Save settings", on_click=_save_form)
     st.button("Reset to defaults", on_click=_reset_settings, key="settings_reset")
     _show_flash("settings")
@@ -302,11 +341,21 @@ def _use_server_key() -> None:
     raw = st.session_state.get(KEY_INPUT, "")
     st.session_state[KEY_INPUT] = ""
     where = st.session_state.get(KEY_WHERE, SESSION_ONLY) if is_operator() else SESSION_ONLY
+    errors: dict[str, str] = {}
     try:
         url = http_url(_key_server(), "Server")
-        key = auth.clean_server_key(raw)
         if auth.token_goes_to(url, hub_endpoint=load_settings().endpoint):
             raise BadParameters(f"{url} is Hugging Face's own: it gets your Hugging Face token, never a server key.")
+    except HfdashError as exc:
+        errors["url"] = exc.user_message()
+    try:
+        key = auth.clean_server_key(raw)
+    except HfdashError as exc:
+        errors["key"] = exc.user_message()
+    _set_field_errors("keys", errors)
+    if errors:
+        return
+    try:
         saved_to = auth.save_server_key(url, key) if where == SAVED else None
     except HfdashError as exc:
         _flash("keys", "error", exc.user_message())
@@ -340,7 +389,9 @@ def render_server_keys_section() -> None:
     server = st.selectbox("Server", servers, key=KEY_SERVER)
     if server == OTHER_SERVER:
         st.text_input("Base URL", key=KEY_URL, placeholder="http://127.0.0.1:8000/v1")
+    _field_error("keys", "url")
     st.text_input("API key", type="password", key=KEY_INPUT, help="Never shown again, never put in a link or export.")
+    _field_error("keys", "key")
     if is_operator():
         st.radio("Where should it live?", list(KEY_WHERE_LABELS), format_func=KEY_WHERE_LABELS.get, key=KEY_WHERE)
         if multi_user():
@@ -394,11 +445,17 @@ def render_cache_section() -> None:
     if not models:
         st.info("No models are cached on this machine.")
         return
-    st.dataframe([{"Model": m.model_id, "Where": m.kind, "Size on disk": human_bytes(m.size_on_disk),
-                   "Last used": _when(m.last_used)} for m in models], hide_index=True)
+    loaded, embedded = loaded_model_ids(), embedded_copy()
+    in_use = {m.key: ", ".join(label for label, yes in (("loaded in memory", m.model_id in loaded),
+                                                       ("the embedded model", m.path == embedded)) if yes)
+              for m in models}
+    st.dataframe([{"Model": m.model_id, "Where": m.kind, "In use": in_use[m.key],
+                   "Size on disk": human_bytes(m.size_on_disk),
+                   "Last used": "now" if m.model_id in loaded else _when(m.last_used)} for m in models],
+                 hide_index=True)
     st.caption(f"{len(models)} model(s), {human_bytes(sum(m.size_on_disk for m in models))} in all.")
     labels = {m.key: f"{m.model_id} ({m.kind}, {human_bytes(m.size_on_disk)})" for m in models}
-    chosen = st.multiselect("Models to delete", list(labels), format_func=labels.get, key=CACHE_SELECTION)
+    chosen = st.multiselect("Models to delete", list(labels), format_func=labels.__getitem__, key=CACHE_SELECTION)
     if st.button("Delete selected…", disabled=not chosen, key="settings_cache_delete"):
         st.session_state[CACHE_PENDING] = chosen
     pending = [k for k in st.session_state.get(CACHE_PENDING, []) if k in labels]

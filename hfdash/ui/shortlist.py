@@ -1,10 +1,14 @@
-"""The shortlist: models collected while browsing, kept in session state and in the URL (`shortlist=`).
+"""The shortlist: models collected while browsing, kept in session state, in the URL (`shortlist=`) and
+in the browser tab's sessionStorage.
 
 Session state is the truth within a session; the URL copy makes it survive a reload and travel in a
-shared link. Pages link to each other with `link_params()` so the shortlist rides along.
+shared link or a new tab. A typed address without it (`/Settings`) loads a new session: the tab's
+stored copy brings it back. Pages link to each other with `link_params()` so the shortlist rides along.
 """
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
@@ -18,8 +22,27 @@ QUERY_KEY = "shortlist"
 STATE_KEY = "shortlist"
 # The URL value this session last wrote or adopted, to tell a pasted link from our own write.
 URL_SEEN_KEY = "_shortlist_url"
+# True while a new session without `shortlist=` in its URL may still adopt the tab's stored copy.
+RESTORE_KEY = "_shortlist_restore"
+STORE_KEY = "shortlist_store"
+# sessionStorage is per tab: a typed address or reload in the tab keeps it, another tab has its own.
+_STORE_JS = """
+export default function({ data, setTriggerValue }) {
+  const key = "hfdash.shortlist";
+  if (data.restore) {
+    const saved = window.sessionStorage.getItem(key);
+    if (saved) setTriggerValue("saved", saved);
+  } else {
+    window.sessionStorage.setItem(key, data.ids);
+  }
+}
+"""
+_tab_store = st.components.v2.component("hfdash_shortlist_store", js=_STORE_JS)
 HARDWARE_FIT_PAGE = vocab.HARDWARE_FIT.script
 PLAYGROUND_PAGE = vocab.PLAYGROUND.script
+# The Hardware-fit page's tabs, bound to the URL as `tab=`.
+TAB_KEY = "tab"
+FIT_TAB, COMPARE_TAB = "Fit", "Compare"
 
 
 def parse(raw: str | None) -> list[str]:
@@ -37,10 +60,17 @@ def _write_url(ids: list[str]) -> None:
     st.session_state[URL_SEEN_KEY] = value
 
 
+def _set(ids: list[str]) -> None:
+    st.session_state[STATE_KEY] = ids
+    st.session_state[RESTORE_KEY] = False
+    _write_url(ids)
+
+
 def get_shortlist() -> list[str]:
     raw = st.query_params.get(QUERY_KEY)
     if STATE_KEY not in st.session_state or (raw is not None and raw != st.session_state.get(URL_SEEN_KEY)):
         # A new session, or a link carrying a shortlist was opened: the URL wins.
+        st.session_state[RESTORE_KEY] = raw is None and STATE_KEY not in st.session_state
         st.session_state[STATE_KEY] = parse(raw)
     ids = st.session_state[STATE_KEY]
     # A link or typed URL without the shortlist must not drop it: put it back.
@@ -51,18 +81,29 @@ def get_shortlist() -> list[str]:
 def add(model_id: str) -> None:
     ids = get_shortlist()
     if model_id not in ids:
-        st.session_state[STATE_KEY] = ids + [model_id]
-        _write_url(st.session_state[STATE_KEY])
+        _set(ids + [model_id])
 
 
 def remove(model_id: str) -> None:
-    st.session_state[STATE_KEY] = [m for m in get_shortlist() if m != model_id]
-    _write_url(st.session_state[STATE_KEY])
+    _set([m for m in get_shortlist() if m != model_id])
 
 
 def clear() -> None:
-    st.session_state[STATE_KEY] = []
-    _write_url([])
+    _set([])
+
+
+def _adopt_stored() -> None:
+    """The tab's stored shortlist arrived: a new session takes it unless it has made its own since."""
+    saved = st.session_state[STORE_KEY].get("saved")
+    if saved and st.session_state.get(RESTORE_KEY):
+        # The URL is written in the run (get_shortlist): a callback's query-param write does not reach the page.
+        st.session_state[STATE_KEY] = parse(saved)
+        st.session_state[RESTORE_KEY] = False
+
+
+def _sync_tab_store(ids: list[str]) -> None:
+    _tab_store(key=STORE_KEY, data={"restore": bool(st.session_state.get(RESTORE_KEY)), "ids": ",".join(ids)},
+               on_saved_change=_adopt_stored, height=0)
 
 
 def link_params(models: list[str] | None = None) -> dict[str, str]:
@@ -110,6 +151,7 @@ def render_sidebar() -> None:
     ids = get_shortlist()
     endpoint = catalog_cache.current_settings().endpoint
     with st.sidebar:
+        _sync_tab_store(ids)
         st.subheader(f"Shortlist ({len(ids)})")
         if not ids:
             st.caption("Empty: add models from the Browse page.")
@@ -122,6 +164,8 @@ def render_sidebar() -> None:
                           args=(model_id,), help=f"Remove {without_links(model_id)} from the shortlist",
                           type="tertiary")
         page_link(HARDWARE_FIT_PAGE, "Compare fit", models=ids, icon=":material/memory:")
+        st.page_link(HARDWARE_FIT_PAGE, label="Compare table", query_params={**link_params(), TAB_KEY: COMPARE_TAB},
+                     icon=":material/table_chart:")
         page_link(PLAYGROUND_PAGE, "Try side by side", models=ids, icon=":material/chat:")
         if st.button("Facts side by side", key="shortlist_facts", icon=":material/table:"):
             _side_by_side_dialog(ids)

@@ -81,3 +81,15 @@ QWEN3_30B_A3B = {  # Qwen/Qwen3-30B-A3B: mixture of 128 small experts, 8 active,
     "num_key_value_heads": 4, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0, "sliding_window": None,
     "tie_word_embeddings": False, "torch_dtype": "bfloat16", "use_sliding_window": False, "vocab_size": 151936,
 }
+
+DEEPSEEK_V2_LITE = {  # deepseek-ai/DeepSeek-V2-Lite: multi-head latent attention (no query compression),
+    # first layer dense, then 64 routed + 2 shared experts, 6 active. From /work/shared/data/hub/configs/
+    # real-configs.jsonl (mlc-llm's preset "deepseek_v2_lite", the same architecture); q_lora_rank is null
+    # in the repo's config.json: V2-Lite projects queries directly.
+    "architectures": ["DeepseekV2ForCausalLM"], "model_type": "deepseek_v2", "first_k_dense_replace": 1,
+    "hidden_size": 2048, "intermediate_size": 10944, "kv_lora_rank": 512, "max_position_embeddings": 163840,
+    "moe_intermediate_size": 1408, "moe_layer_freq": 1, "n_routed_experts": 64, "n_shared_experts": 2,
+    "num_attention_heads": 16, "num_experts_per_tok": 6, "num_hidden_layers": 27, "num_key_value_heads": 16,
+    "q_lora_rank": None, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "v_head_dim": 128, "vocab_size": 102400,
+    "rope_theta": 10000, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+}

@@ -34,9 +34,9 @@ class RecordedPage:
         wait_for_app(self.page)
 
     def enter_token(self, token: str, *, save: bool = False) -> None:
-        """On the Settings page: paste the token, choose where it lives, press "Check and use token"."""
+        """On the Settings page: paste the token, choose where it lives, press Enter (the field is in a form)."""
         self._submit_secret("Access token", token, save_choice="Saved to the Hugging Face token file" if save else None,
-                            button="Check and use token", until="Token accepted for")
+                            button=None, until="Token accepted for")
 
     def enter_server_key(self, base_url: str, key: str, *, save: bool = False) -> None:
         """On the Settings page: a key for a server not saved in Settings (this session's, or saved)."""
@@ -44,7 +44,9 @@ class RecordedPage:
         self._submit_secret("API key", key, save_choice="Saved on this machine" if save else None,
                             button="Use this key", until=f"API key for {base_url}")
 
-    def _submit_secret(self, label: str, secret: str, *, save_choice: str | None, button: str, until: str) -> None:
+    def _submit_secret(self, label: str, secret: str, *, save_choice: str | None, button: str | None,
+                       until: str) -> None:
+        """Fill the field and press Enter, then click `button` unless Enter alone submits (None)."""
         if save_choice:
             self.page.get_by_text(save_choice).click()
             wait_for_app(self.page)
@@ -52,7 +54,8 @@ class RecordedPage:
         field.fill(secret)
         field.press("Enter")
         wait_for_app(self.page)
-        self.page.get_by_role("button", name=button).click()
+        if button:
+            self.page.get_by_role("button", name=button).click()
         self.wait_for(until)
 
     def shows(self, text: str) -> bool:
