@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from hfdash.catalog import get_model
 from hfdash.hardware.compare import COLUMNS, compare, table_rows
-from hfdash.hardware.devices import find_device
+from hfdash.hardware.local import find_device
 from hfdash.hardware.hubfacts import many_model_facts
 from tests.support.browser import wait_for_app
 from tests.test_browse_browser import url_params

@@ -10,7 +10,7 @@ import sys
 from hfdash.catalog import get_model
 from hfdash.catalog.records import ProviderOffer
 from hfdash.hardware.compare import COLUMNS, Cheapest, cheapest, compare, table_rows, to_csv
-from hfdash.hardware.devices import find_device
+from hfdash.hardware.local import find_device
 from hfdash.hardware.hubfacts import many_model_facts
 from tests.support.streamlit_app import REPO
 

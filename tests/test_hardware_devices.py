@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from hfdash.hardware.devices import find_device, shipped_devices
+from hfdash.hardware.devices import shipped_devices
+from hfdash.hardware.local import find_device
 from hfdash.hardware.estimate import GIB
 
 APPLE_SPEC_PAGE = re.compile(r"^https://(support\.apple\.com/|www\.apple\.com/[a-z-]+/specs/)")

@@ -64,7 +64,8 @@ def run_compare(args) -> int:
     from hfdash.auth import ambient_token
     from hfdash.catalog.hub import timeout_s
     from hfdash.hardware.compare import compare, to_csv
-    from hfdash.hardware.devices import THIS_MACHINE, find_device
+    from hfdash.hardware.devices import THIS_MACHINE
+    from hfdash.hardware.local import find_device
     from hfdash.hardware.estimate import check_context_range, precision
     from hfdash.hardware.hubfacts import many_model_facts
     from hfdash.hardware.local import this_machine

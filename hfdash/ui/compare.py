@@ -8,9 +8,9 @@ from __future__ import annotations
 import streamlit as st
 
 from hfdash.hardware.compare import compare, table_rows, to_csv
-from hfdash.hardware.devices import THIS_MACHINE, device_ids, find_device
+from hfdash.hardware.devices import THIS_MACHINE, device_ids
 from hfdash.hardware.estimate import DTYPES, MAX_CONTEXT
-from hfdash.hardware.local import this_machine
+from hfdash.hardware.local import find_device, this_machine
 from hfdash.safetext import without_links
 from hfdash.ui.fit_charts import MAX_MODELS, session_facts
 from hfdash.ui.shortlist import get_shortlist

@@ -8,8 +8,6 @@ stored copy brings it back. Pages link to each other with `link_params()` so the
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
