@@ -93,6 +93,35 @@ class Slot:
         return self.thread is not None and self.thread.is_alive()
 
 
+class Run:
+    """One Send: a slot per pane that sends. Filed into the panes' histories exactly once, by whichever
+    script run (full or fragment) first sees it finished: with Streamlit's fast reruns a stopping script run
+    and its successor can overlap, so filing takes a lock."""
+
+    def __init__(self, slots: dict[int, Slot]):
+        self.slots = slots
+        self.filed = False
+        self._lock = threading.Lock()
+
+    @property
+    def finished(self) -> bool:
+        return not any(slot.running for slot in self.slots.values())
+
+    def stop(self) -> None:
+        for slot in self.slots.values():
+            slot.stop.set()
+
+    def file(self, panes: list[Pane]) -> bool:
+        """Move the finished answers into the panes' histories, once; whether the run is filed now."""
+        with self._lock:
+            if not self.filed and self.finished:
+                for index, slot in self.slots.items():
+                    if index < len(panes):
+                        panes[index].turns.append(Turn(slot.prompt, slot.answer))
+                self.filed = True
+            return self.filed
+
+
 class SessionWatch:
     """Stops the generations of sessions whose browser has gone (tab closed, connection lost) for
     `SESSION_GONE_S`: one thread, running only while some slot is."""
@@ -283,8 +312,9 @@ def _forget_pane_widgets(index: int) -> None:
 
 
 def _stop_run() -> None:
-    for slot in st.session_state.get(RUN_KEY, {}).values():
-        slot.stop.set()
+    run = st.session_state.get(RUN_KEY)
+    if run is not None:
+        run.stop()
 
 
 def _set_panes(panes: list[Pane]) -> None:
@@ -312,7 +342,8 @@ def _resize(panes: list[Pane], count: int) -> None:
         last = panes[-1]
         _forget_pane_widgets(len(panes))
         panes.append(Pane(last.spec, system=last.system, params=last.params))
-    for index, slot in st.session_state.get(RUN_KEY, {}).items():
+    run = st.session_state.get(RUN_KEY)
+    for index, slot in run.slots.items() if run is not None else ():
         if index >= count:  # a pane taken away stops answering
             slot.stop.set()
     del panes[count:]
@@ -521,7 +552,7 @@ def _start_run(panes: list[Pane], problems: list[HfdashError | None], variants: 
             run[index] = Slot(prompt, session_id)
             run[index].start(pane, token, server_secret_for(pane.spec.base_url))
     if run:
-        st.session_state[RUN_KEY] = run
+        st.session_state[RUN_KEY] = Run(run)
         if variants:
             for index in run:
                 st.session_state[_widget_key(index, "prompt")] = ""
@@ -529,28 +560,25 @@ def _start_run(panes: list[Pane], problems: list[HfdashError | None], variants: 
             st.session_state[PROMPT_KEY] = ""
 
 
-def _finished(run: dict[int, Slot]) -> bool:
-    return not any(slot.running for slot in run.values())
-
-
-def _file_run(run: dict[int, Slot], panes: list[Pane]) -> None:
-    """Move the finished answers into the panes' histories and forget the run (no Streamlit call between)."""
-    for index, slot in run.items():
-        if index < len(panes):
-            panes[index].turns.append(Turn(slot.prompt, slot.answer))
-    del st.session_state[RUN_KEY]
+def _current_run(panes: list[Pane]) -> Run | None:
+    """This session's live run; a finished one is filed into the histories and forgotten."""
+    run = st.session_state.get(RUN_KEY)
+    if run is not None and run.file(panes):
+        st.session_state.pop(RUN_KEY, None)
+        return None
+    return run
 
 
 @st.fragment(run_every=LIVE_REFRESH_S)
 def _live_exchange(index: int) -> None:
-    """One pane's exchange while its run is live; redrawn every LIVE_REFRESH_S without rerunning the page."""
+    """One pane's exchange while its run is live; redrawn every LIVE_REFRESH_S without rerunning the page.
+    Once the run has ended (or another script run filed it), each redraw asks for a whole-page run until
+    one draws the page without this fragment: a single request can be lost when a click's fast rerun
+    stops the script run that made it."""
     run = st.session_state.get(RUN_KEY)
-    if not run or index not in run:
-        return
-    if _finished(run):
-        _file_run(run, st.session_state[PANES_KEY])
+    if run is None or index not in run.slots or run.file(st.session_state[PANES_KEY]):
         st.rerun()  # the whole page: filed answers in the history, Send enabled
-    slot = run[index]
+    slot = run.slots[index]
     with st.chat_message("user"):
         st.markdown(slot.prompt)
     with st.chat_message("assistant"):
@@ -610,14 +638,13 @@ def render_playground() -> None:
     for index, (column, pane) in enumerate(zip(columns, panes)):
         with column:
             problems.append(_pane_setup(index, pane, saved_urls))
-    if RUN_KEY in st.session_state and _finished(st.session_state[RUN_KEY]):
-        _file_run(st.session_state[RUN_KEY], panes)  # e.g. it ended while no fragment was drawing
-    if st.session_state.pop(SEND_KEY, False) and RUN_KEY not in st.session_state:
+    run = _current_run(panes)  # e.g. it ended while no fragment was drawing
+    if st.session_state.pop(SEND_KEY, False) and run is None:
         _start_run(panes, problems, variants)
-    run: dict[int, Slot] = st.session_state.get(RUN_KEY, {})
+        run = st.session_state.get(RUN_KEY)
     with controls:
-        _controls(panes, variants, running=bool(run))
+        _controls(panes, variants, running=run is not None)
     for index, (column, pane) in enumerate(zip(columns, panes)):
         with column:
-            _pane_body(index, pane, run.get(index), variants)
+            _pane_body(index, pane, run.slots.get(index) if run is not None else None, variants)
     _sync_url(panes, variants)
