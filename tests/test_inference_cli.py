@@ -32,7 +32,7 @@ def test_hosted_streams_to_stdout_and_stats_to_stderr(fault_server):
                 "--max-new-tokens", "5", "--seed", "3", "hello")
     assert done.returncode == 0, done.stderr
     assert done.stdout == "".join(WORDS[:5]) + "\n"
-    assert "5 tokens" in done.stderr
+    assert "5 tokens" in done.stderr and "[done, cut off at the token limit]" in done.stderr
     body = fault_server.chat_requests()[-1].body
     assert body["messages"][0] == {"role": "system", "content": "Be brief."} and body["seed"] == 3
 

@@ -14,7 +14,7 @@ PROMPT = [Message("user", "hi")]
 SESSION_TOKEN = "hf_" + "s" * 30
 
 
-def final(server, model, *, token=None, params=GenerationParams()):
+def final(server, model, *, token=None, params=GenerationParams()):  # noqa: B008 (frozen, never changed)
     return list(stream_answer(BackendSpec("hosted", model=model, base_url=server.url), PROMPT, params,
                               token=token))[-1]
 
@@ -67,6 +67,7 @@ def test_parameters_are_sent_as_given_with_usage_asked_for(fault_server):
     params = GenerationParams(max_new_tokens=4, temperature=0.3, top_p=0.9, seed=11, stop=("dog",))
     answer = final(fault_server, "ok", params=params)
     assert answer.status == "done" and answer.text == "".join(WORDS[:4])
+    assert answer.cut_off  # the server's finish_reason "length"
     assert answer.stats.output_tokens == 4 and not answer.stats.tokens_estimated  # from the usage chunk
     body = fault_server.chat_requests()[-1].body
     assert {k: body[k] for k in ("max_tokens", "temperature", "top_p", "seed", "stop", "stream")} == \

@@ -28,11 +28,13 @@ def test_streams_the_answer_with_the_servers_usage(served):
     final = assert_streamed_capital(answers(served))
     assert not final.stats.tokens_estimated  # counted by the server (usage), not guessed
     assert final.stats.output_tokens >= 3 and 0 < final.stats.ttft_s <= final.stats.total_s
+    assert final.stats.input_tokens and not final.cut_off  # it ended by itself, within 24 tokens
 
 
 def test_parameters_reach_the_server(served):
     short = answers(served, params=GenerationParams(temperature=0, max_new_tokens=3))[-1]
     assert short.status == "done" and short.stats.output_tokens <= 3
+    assert short.cut_off  # the server said finish_reason "length"
     assert short.text.strip() and "Paris" not in short.text  # cut before the answer's end
     sampled = GenerationParams(temperature=1.0, seed=42, max_new_tokens=6)
     story = [Message("user", "Tell me a story.")]

@@ -27,10 +27,15 @@ def answers(messages, params=GREEDY, spec=EMBEDDED):
     return all_answers(spec, messages, params)
 
 
+def grows(seen) -> bool:
+    """Whether each yielded answer extends the one before."""
+    return all(b.text.startswith(a.text) for a, b in zip(seen, seen[1:], strict=False))
+
+
 def test_greedy_answer_names_paris_and_streams_in_several_chunks(embedded_model_folder):
     seen = answers(CAPITAL)
     final = assert_streamed_capital(seen)
-    assert all(b.text.startswith(a.text) for a, b in zip(seen, seen[1:]))  # each yield grows the text
+    assert grows(seen)
     stats = final.stats
     assert not stats.tokens_estimated and stats.output_tokens >= 3
     assert 0 < stats.ttft_s <= stats.total_s and stats.tokens_per_s > 0
@@ -60,8 +65,18 @@ def test_same_seed_same_sampled_answer_and_stop_strings_cut(embedded_model_folde
     sampled = GenerationParams(temperature=1.0, top_p=0.95, seed=1234, max_new_tokens=12)
     prompt = [Message("user", "Tell me about cats.")]
     assert answers(prompt, sampled)[-1].text == answers(prompt, sampled)[-1].text
-    cut = answers(CAPITAL, GenerationParams(temperature=0, max_new_tokens=24, stop=("Paris",)))[-1]
-    assert cut.status == "done" and "Paris" not in cut.text and cut.text.strip()
+    seen = answers(CAPITAL, GenerationParams(temperature=0, max_new_tokens=24, stop=("Paris",)))
+    cut = seen[-1]
+    assert cut.status == "done" and "Paris" not in cut.text and cut.text.strip() and not cut.cut_off
+    assert grows(seen)  # "Par" is held back, never shown and taken away
+
+
+def test_an_answer_ended_by_max_new_tokens_is_marked_cut_off(embedded_model_folder):
+    short = answers(CAPITAL, GenerationParams(temperature=0, max_new_tokens=3))[-1]
+    assert short.status == "done" and short.cut_off and short.stats.output_tokens == 3
+    whole = answers(CAPITAL)[-1]
+    assert whole.status == "done" and not whole.cut_off and "Paris" in whole.text
+    assert whole.stats.input_tokens > 5  # the prompt, through the chat template
 
 
 def test_system_prompt_replaces_the_templates_default(embedded_model_folder):

@@ -15,7 +15,8 @@ from tests.support.fault_server import FaultServer
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TOKEN = "hf_pageSecret0123456789abcdef"
 BADGE_ERROR = ":red-badge[Error]"
-STATS = re.compile(r"^(load \d+\.\d\d s · )?first token \d+\.\d\d s · \d+\.\d tok/s · \d+ tokens( \(est\.\))? · total \d+\.\d\d s$")
+STATS = re.compile(r"^(load \d+\.\d\d s · )?first token \d+\.\d\d s · \d+\.\d tok/s · \d+ tokens( \(est\.\))?"
+                   r" · total \d+\.\d\d s$")
 
 
 def _app(query: dict[str, str]) -> AppTest:
@@ -142,10 +143,15 @@ def test_arrival_link_opens_one_hosted_pane_per_model_and_puts_the_setup_in_the_
     at = _app({"models": "Qwen/Qwen2.5-7B-Instruct,meta-llama/Llama-3.1-8B-Instruct", "shortlist": "a/b"})
     assert not at.exception
     assert [c.subheader[0].value for c in _columns(at)] == ["Pane 1", "Pane 2"]
-    assert [at.text_input(key=f"pg{i}_model").value for i in (0, 1)] == \
+    assert [at.selectbox(key=f"pg{i}_model").value for i in (0, 1)] == \
         ["Qwen/Qwen2.5-7B-Instruct", "meta-llama/Llama-3.1-8B-Instruct"]
     assert [at.radio(key=f"pg{i}_kind").value for i in (0, 1)] == ["hosted", "hosted"]
+    for column in _columns(at):  # served by providers, not runnable here, this session has a token: it says so
+        assert any(c.value.startswith("Hosted: ") and "serve it and your token is set" in c.value
+                   for c in column.caption)
     assert "models" not in at.query_params and at.query_params["shortlist"] == "a/b"
+    picker = at.selectbox(key="pg0_model")  # searchable: the shortlist and the catalog's chat models are offered
+    assert "a/b" in picker.options and len(picker.options) > 10
     assert at.query_params["p2.model"] == "meta-llama/Llama-3.1-8B-Instruct"
     assert at.query_params["p2.provider"] == "auto"
 

@@ -36,8 +36,9 @@ def test_pane_setup_survives_the_url_round_trip():
 
 def test_arrival_link_makes_one_pane_per_model():
     hosted = panes_from_query({"models": "meta-llama/Llama-3.1-8B-Instruct,/models/tiny.Q4.gguf"})
-    assert [p.spec for p in hosted] == [BackendSpec("hosted", model="meta-llama/Llama-3.1-8B-Instruct", provider="auto"),
-                                        BackendSpec("local", model="/models/tiny.Q4.gguf")]
+    assert [p.spec for p in hosted] == [
+        BackendSpec("hosted", model="meta-llama/Llama-3.1-8B-Instruct", provider="auto"),
+        BackendSpec("local", model="/models/tiny.Q4.gguf")]
     local = panes_from_query({"models": "a/b,c/d", "backend": "local"})
     assert [p.spec for p in local] == [BackendSpec("local", model="a/b"), BackendSpec("local", model="c/d")]
     assert [p.spec for p in panes_from_query({})] == [BackendSpec("local")]  # the embedded model
@@ -171,3 +172,53 @@ def test_router_policies_travel_as_a_model_suffix_to_the_auto_router():
     plain = BackendSpec("hosted", model="Qwen/Qwen2.5-7B-Instruct", provider="together")
     assert make_client(plain, TOKEN).provider == "together"
     assert request_kwargs(plain, MESSAGES, GenerationParams())["model"] == "Qwen/Qwen2.5-7B-Instruct"
+
+
+def _snapshot_record(model_id: str):
+    from hfdash.catalog import get_model
+
+    return get_model(model_id, source="snapshot")
+
+
+SMALL_UNSERVED = "25b3nk/smollm2-360m-boolq-calibration-sft-v1"  # 0.36B parameters, no provider serves it
+LARGE_SERVED = "MiniMaxAI/MiniMax-M2.5"  # 229B parameters, served by baseten and nebius
+
+
+def test_a_linked_model_opens_in_the_backend_that_can_run_it_and_says_why():
+    from hfdash.inference.choice import LinkFacts, choose_backend
+
+    small, large = _snapshot_record(SMALL_UNSERVED), _snapshot_record(LARGE_SERVED)
+    facts = LinkFacts(record=small, cached=False, hub_reachable=True, has_token=False)
+    local = choose_backend(SMALL_UNSERVED, facts)
+    assert local.spec == BackendSpec("local", model=SMALL_UNSERVED) and local.cannot_run is None
+    assert "fits this machine" in local.reason and "downloaded" in local.reason
+
+    stranded = choose_backend(SMALL_UNSERVED, LinkFacts(record=small, cached=False, hub_reachable=False,
+                                                        has_token=True))
+    assert stranded.cannot_run is not None
+    assert "no Inference Provider serves it" in stranded.reason and "Hub cannot be reached" in stranded.reason
+
+    hosted = choose_backend(LARGE_SERVED, LinkFacts(record=large, cached=False, hub_reachable=True, has_token=True))
+    assert hosted.spec == BackendSpec("hosted", model=LARGE_SERVED, provider="auto") and hosted.cannot_run is None
+    assert "baseten, nebius serve it" in hosted.reason and "does not fit this machine" in hosted.reason
+
+    no_token = choose_backend(LARGE_SERVED, LinkFacts(record=large, cached=False, hub_reachable=True,
+                                                      has_token=False))
+    assert no_token.cannot_run is not None and "no Hugging Face token is set" in no_token.reason
+    assert "Settings page" in no_token.cannot_run.user_message()
+
+
+def test_a_hosted_answers_cost_comes_from_its_usage_and_the_providers_prices():
+    from hfdash.inference.cost import cost_text
+
+    offers = _snapshot_record(LARGE_SERVED).offers  # baseten and nebius: $0.30 in, $1.20 out per 1M tokens
+    usage = Stats(0.2, 1.0, 1000, False, 10.0, input_tokens=2000)
+    expected = (2000 * 0.3 + 1000 * 1.2) / 1e6
+    assert cost_text(BackendSpec("hosted", model=LARGE_SERVED, provider="nebius"), offers, usage) == \
+        f"cost ${expected:.6f} (nebius)"
+    assert cost_text(BackendSpec("hosted", model=LARGE_SERVED, provider="auto"), offers, usage) == \
+        f"cost ${expected:.6f}"
+    estimated = Stats(0.2, 1.0, 1000, True, 10.0)  # no usage from the server: no figure
+    assert cost_text(BackendSpec("hosted", model=LARGE_SERVED, provider="auto"), offers, estimated) is None
+    assert cost_text(BackendSpec("hosted", model=LARGE_SERVED, base_url="http://127.0.0.1:1/v1"), offers,
+                     usage) is None

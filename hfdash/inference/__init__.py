@@ -15,7 +15,8 @@ Nothing here imports torch or transformers at import time; the local backend doe
 from __future__ import annotations
 
 import threading
-from typing import Callable, Iterator
+from dataclasses import replace
+from collections.abc import Callable, Iterator
 
 from hfdash.errors import BadParameters, HfdashError
 from hfdash.inference.base import (
@@ -26,6 +27,7 @@ from hfdash.inference.base import (
     AnswerClock,
     Backend,
     BackendSpec,
+    Chunk,
     GenerationParams,
     Message,
     Stats,
@@ -36,7 +38,7 @@ from hfdash.serving import check_reachable
 Progress = Callable[[str, float | None], None]
 
 __all__ = [
-    "KINDS", "ROLES", "STATUSES", "Answer", "Backend", "BackendSpec",
+    "KINDS", "ROLES", "STATUSES", "Answer", "Backend", "BackendSpec", "Chunk",
     "GenerationParams", "Message", "Progress", "Stats", "backend_for", "check_messages", "preload",
     "stream_answer",
 ]
@@ -66,7 +68,8 @@ def check_messages(messages: list[Message]) -> list[Message]:
 def stream_answer(spec: BackendSpec, messages: list[Message], params: GenerationParams, *,
                   token: str | None, server_key: str | None = None, stop: threading.Event | None = None,
                   on_progress: Progress | None = None) -> Iterator[Answer]:
-    """Yield the growing Answer after each text delta; the last one is final, with stats.
+    """Yield the growing Answer after each text delta; the last one is final, with stats. The backend
+    yields chunks; the timing (load, first token, tokens/s) is measured here, the same for every backend.
 
     `token` is this caller's Hugging Face token (hosted providers, Hugging Face's own hosts and gated
     local downloads); `server_key` is the API key of a base URL's server outside Hugging Face. Neither is
@@ -74,32 +77,35 @@ def stream_answer(spec: BackendSpec, messages: list[Message], params: Generation
     """
     stop = stop or threading.Event()
     clock = AnswerClock()
-    last: Answer | None = None
     try:
         spec.validate()
         check_reachable(spec)
         params.validate()
         check_messages(messages)
-        for last in backend_for(spec, server_key=server_key).stream(spec, messages, params, token=token, stop=stop,
-                                             on_progress=on_progress):
-            yield last
+        backend = backend_for(spec, server_key=server_key)
+        clock.loads_weights = backend.loads_weights
+        for chunk in backend.stream(spec, messages, params, token=token, stop=stop, on_progress=on_progress):
+            if stop.is_set():  # the answer's text ends as the user saw it when they pressed Stop
+                chunk = replace(chunk, text="")
+            answer = clock.add(chunk)
+            if answer is not None:
+                yield answer
     except HfdashError as err:
-        yield _failed(last, clock, err)
+        yield clock.finish("error", error=err)  # keeps what already streamed
         return
     except Exception as exc:  # a library failure we did not foresee: still one clear line, never a traceback
         from hfdash.errors import from_exception
 
-        yield _failed(last, clock, from_exception(exc, what=spec.label))
+        yield clock.finish("error", error=from_exception(exc, what=spec.label))
         return
-    if last is None or not last.final:  # a backend must end with a final answer; guard the contract
-        yield _failed(last, clock, HfdashError(f"{spec.label}: the answer ended without a final status."))
-
-
-def _failed(last: Answer | None, clock: AnswerClock, err: HfdashError) -> Answer:
-    if last is not None:  # keep what already streamed
-        clock.text = last.text
-        clock.notices = list(last.notices)
-    return clock.finish("error", error=err)
+    if stop.is_set():
+        yield clock.finish("stopped")
+    elif clock.finish_reason == "incomplete":
+        yield clock.finish("incomplete", error=clock.error)
+    elif clock.finish_reason is None:  # a backend must say how the answer ended; guard the contract
+        yield clock.finish("error", error=HfdashError(f"{spec.label}: the answer ended without a final status."))
+    else:
+        yield clock.finish("done")
 
 
 def preload(spec: BackendSpec, *, token: str | None, on_progress: Progress | None = None) -> None:

@@ -1,7 +1,9 @@
 """The types every chat backend shares, and the protocol a backend implements.
 
-A backend implements one method, `stream`, that yields the growing `Answer`. Errors end the stream as a
-final Answer with status "error"; they are never raised mid-stream.
+A backend implements one method, `stream`, that yields `Chunk`s: text deltas, token usage, how the answer
+ended; its `loads_weights` says whether time before the request is sent is load time. `stream_answer`
+(hfdash/inference/__init__.py) owns the clock and turns the chunks into the growing `Answer`; a backend's
+errors end that stream as a final Answer with status "error", never mid-stream.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Callable, ClassVar, Iterator, Protocol
+from typing import ClassVar, Protocol
+from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 from hfdash.errors import BadParameters, HfdashError
@@ -124,6 +127,7 @@ class Stats:
     tokens_estimated: bool  # True when counted from text, not by a tokenizer or the server's usage
     tokens_per_s: float | None  # after the first token; None if fewer than two tokens
     load_s: float | None = None  # local models: fetching/loading before the request was sent (0 if loaded)
+    input_tokens: int | None = None  # the prompt's tokens, when the tokenizer or the server's usage says
 
     @property
     def load_part(self) -> str:
@@ -139,6 +143,20 @@ class Stats:
 
 
 STATUSES = ("streaming", "done", "stopped", "incomplete", "error")
+FINISH_REASONS = ("stop", "length", "incomplete")  # a natural end (or a stop string), max new tokens, cut short
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """What a backend yields. Text is appended to the answer; the other fields are facts about it."""
+
+    text: str = ""
+    sent: bool = False  # the request has just been sent (after any model load): the answer's clock starts
+    notice: str | None = None  # e.g. "no chat template: plain text"
+    output_tokens: int | None = None  # exact count so far (a tokenizer, or the server's usage)
+    input_tokens: int | None = None
+    finish_reason: str | None = None  # one of FINISH_REASONS, at the end
+    error: HfdashError | None = None  # with finish_reason "incomplete": why the answer was cut short
 
 
 @dataclass
@@ -150,6 +168,11 @@ class Answer:
     error: HfdashError | None = None
     stats: Stats | None = None
     notices: list[str] = field(default_factory=list)  # e.g. "no chat template: plain text"
+    finish_reason: str | None = None  # "length": cut off at max new tokens
+
+    @property
+    def cut_off(self) -> bool:
+        return self.finish_reason == "length"
 
     @property
     def final(self) -> bool:
@@ -158,11 +181,12 @@ class Answer:
 
 class Backend(Protocol):
     name: ClassVar[str]
+    loads_weights: ClassVar[bool]  # time before the request is sent is reported as load time
 
     def stream(self, spec: BackendSpec, messages: list[Message], params: GenerationParams, *,
                token: str | None, stop: threading.Event,
-               on_progress: Callable[[str, float | None], None] | None = None) -> Iterator[Answer]:
-        """Yield the growing answer; the last one is final. May raise HfdashError (caught by stream_answer)."""
+               on_progress: Callable[[str, float | None], None] | None = None) -> Iterator[Chunk]:
+        """Yield chunks; return soon after `stop` is set. May raise HfdashError (caught by stream_answer)."""
         ...
 
 
@@ -172,44 +196,59 @@ def estimate_tokens(text: str) -> int:
 
 
 class AnswerClock:
-    """Builds the growing Answer and its timing. Started when the request is sent (after any model load,
-    which `load_s` reports apart)."""
+    """Builds the growing Answer from a backend's chunks, and its timing: started when stream_answer is
+    called; the answer's own clock restarts when the request is sent (a model load is reported apart)."""
 
-    def __init__(self, notices: list[str] | None = None, *, load_s: float | None = None):
+    def __init__(self, *, loads_weights: bool = False):
         self.started = time.perf_counter()
-        self.load_s = load_s
+        self.loads_weights = loads_weights
+        self.sent_at: float | None = None
         self.first_at: float | None = None
         self.text = ""
-        self.notices = list(notices or [])
+        self.notices: list[str] = []
+        self.chunks = 0  # text chunks, the token estimate when no exact count comes
+        self.output_tokens: int | None = None
+        self.input_tokens: int | None = None
+        self.finish_reason: str | None = None
+        self.error: HfdashError | None = None
 
-    def add(self, delta: str) -> Answer:
-        return self.set_text(self.text + delta)
-
-    def set_text(self, text: str) -> Answer:
-        """The whole answer so far (it may shrink, when a stop string completes across chunks)."""
-        if text and self.first_at is None:
+    def add(self, chunk: Chunk) -> Answer | None:
+        """Take in one chunk; the grown Answer when it brought text, else None."""
+        if chunk.sent and self.sent_at is None:
+            self.sent_at = time.perf_counter()
+        if chunk.notice:
+            self.notices.append(chunk.notice)
+        if chunk.output_tokens is not None:
+            self.output_tokens = chunk.output_tokens
+        if chunk.input_tokens is not None:
+            self.input_tokens = chunk.input_tokens
+        if chunk.finish_reason is not None:
+            self.finish_reason = chunk.finish_reason
+            self.error = chunk.error
+        if not chunk.text:
+            return None
+        if self.first_at is None:
             self.first_at = time.perf_counter()
-        self.text = text
+        self.text += chunk.text
+        self.chunks += 1
         return self.snapshot("streaming")
 
     def snapshot(self, status: str, *, error: HfdashError | None = None) -> Answer:
         return Answer(text=self.text, status=status, error=error, notices=list(self.notices))
 
-    def finish(self, status: str, *, output_tokens: int | None = None, estimated_tokens: int | None = None,
-               error: HfdashError | None = None) -> Answer:
-        """The final answer with stats. Without an exact `output_tokens` (tokenizer or server usage) the
-        count is `estimated_tokens` (e.g. streamed chunks), else guessed from the text; either way labelled."""
+    def finish(self, status: str, *, error: HfdashError | None = None) -> Answer:
+        """The final answer with stats. Without an exact output count (tokenizer or server usage) the count is
+        the number of text chunks, else guessed from the text; either way labelled as estimated."""
         end = time.perf_counter()
-        estimated = output_tokens is None
-        if estimated:
-            tokens = estimated_tokens if estimated_tokens else estimate_tokens(self.text)
-        else:
-            tokens = output_tokens
-        ttft = self.first_at - self.started if self.first_at is not None else None
+        begun = self.sent_at if self.sent_at is not None else self.started
+        load_s = (round(begun - self.started, 2) or None) if self.loads_weights else None  # None: loaded already
+        estimated = self.output_tokens is None
+        tokens = (self.chunks or estimate_tokens(self.text)) if self.output_tokens is None else self.output_tokens
+        ttft = self.first_at - begun if self.first_at is not None else None
         rate = None
         if self.first_at is not None and tokens > 1 and end > self.first_at:
             rate = (tokens - 1) / (end - self.first_at)
-        stats = Stats(ttft_s=ttft, total_s=end - self.started, output_tokens=tokens,
-                      tokens_estimated=estimated, tokens_per_s=rate, load_s=self.load_s)
-        answer = self.snapshot(status, error=error)
-        return replace(answer, stats=stats)
+        stats = Stats(ttft_s=ttft, total_s=end - begun, output_tokens=tokens, tokens_estimated=estimated,
+                      tokens_per_s=rate, load_s=load_s, input_tokens=self.input_tokens)
+        finish_reason = self.finish_reason if status in ("done", "incomplete") else None
+        return replace(self.snapshot(status, error=error), stats=stats, finish_reason=finish_reason)

@@ -93,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     for notice in answer.notices:
         print(f"note: {notice}", file=sys.stderr)
-    print(f"[{answer.status}] {answer.stats.summary()}", file=sys.stderr)
+    cut = ", cut off at the token limit" if answer.cut_off else ""
+    print(f"[{answer.status}{cut}] {answer.stats.summary()}", file=sys.stderr)
     if answer.error is not None:
         print(f"error: {answer.error.user_message()}", file=sys.stderr)
         return INCOMPLETE_EXIT

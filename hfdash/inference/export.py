@@ -7,8 +7,9 @@ never part of a transcript, so it cannot reach an export.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from hfdash.inference.base import Answer, BackendSpec, GenerationParams, Message, Stats
 
@@ -19,6 +20,7 @@ EXPORT_FORMAT = "hfdash-playground/1"
 class Turn:
     prompt: str
     answer: Answer
+    cost: str | None = None  # hosted answers priced from the providers' offers: "cost $0.000123"
 
 
 @dataclass
@@ -47,12 +49,13 @@ class Transcript:
         return [*self.history(), Message("user", prompt)]
 
 
-def stats_line(stats: Stats) -> str:
-    """'first token 0.31 s · 24.5 tok/s · 112 tokens (est.) · total 4.92 s'."""
+def stats_line(stats: Stats, cost: str | None = None) -> str:
+    """'first token 0.31 s · 24.5 tok/s · 112 tokens (est.) · total 4.92 s[ · cost $0.000123]'."""
     ttft = f"{stats.ttft_s:.2f} s" if stats.ttft_s is not None else "n/a"
     rate = f"{stats.tokens_per_s:.1f} tok/s" if stats.tokens_per_s is not None else "n/a tok/s"
     tokens = f"{stats.output_tokens} tokens" + (" (est.)" if stats.tokens_estimated else "")
-    return f"{stats.load_part}first token {ttft} · {rate} · {tokens} · total {stats.total_s:.2f} s"
+    line = f"{stats.load_part}first token {ttft} · {rate} · {tokens} · total {stats.total_s:.2f} s"
+    return f"{line} · {cost}" if cost else line
 
 
 def params_line(params: GenerationParams) -> str:
@@ -66,15 +69,16 @@ def _answer_json(answer: Answer) -> dict:
     error = None
     if answer.error is not None:
         error = {"title": answer.error.title, "message": answer.error.user_message()}
-    return {"text": answer.text, "status": answer.status, "error": error, "notices": list(answer.notices),
+    return {"text": answer.text, "status": answer.status, "finish_reason": answer.finish_reason, "error": error,
+            "notices": list(answer.notices),
             "stats": asdict(answer.stats) if answer.stats is not None else None}
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def export_json(transcripts: list[Transcript]) -> str:
+def export_json(transcripts: Sequence[Transcript]) -> str:
     panes = []
     for number, transcript in enumerate(transcripts, start=1):
         panes.append({
@@ -83,7 +87,8 @@ def export_json(transcripts: list[Transcript]) -> str:
             "backend": transcript.spec.to_query(),
             "system": transcript.system,
             "params": {**asdict(transcript.params), "stop": list(transcript.params.stop)},
-            "turns": [{"prompt": turn.prompt, "answer": _answer_json(turn.answer)} for turn in transcript.turns],
+            "turns": [{"prompt": turn.prompt, "answer": _answer_json(turn.answer), "cost": turn.cost}
+                      for turn in transcript.turns],
         })
     return json.dumps({"format": EXPORT_FORMAT, "exported_at": _now(), "panes": panes}, indent=2,
                       ensure_ascii=False)
@@ -93,7 +98,7 @@ def _quote(text: str) -> str:
     return "\n".join(f"> {line}" for line in text.splitlines()) or ">"
 
 
-def export_markdown(transcripts: list[Transcript]) -> str:
+def export_markdown(transcripts: Sequence[Transcript]) -> str:
     lines = ["# hfdash Playground", "", f"Exported {_now()}", ""]
     for number, transcript in enumerate(transcripts, start=1):
         lines += [f"## Pane {number}: {transcript.spec.label}", "",
@@ -106,12 +111,14 @@ def export_markdown(transcripts: list[Transcript]) -> str:
         for turn in transcript.turns:
             answer = turn.answer
             status = "" if answer.status == "done" else f" ({answer.status})"
+            if answer.cut_off:
+                status += " (cut off at the token limit)"
             lines += ["### User", "", turn.prompt, "", f"### Assistant{status}", "", answer.text or "_(no text)_", ""]
             notes = [f"_Notice: {notice}_" for notice in answer.notices]
             if answer.error is not None:
                 notes.append(f"**{answer.error.title}:** {answer.error.user_message()}")
             if answer.stats is not None:
-                notes.append(f"_{stats_line(answer.stats)}_")
+                notes.append(f"_{stats_line(answer.stats, turn.cost)}_")
             for note in notes:  # each its own paragraph
                 lines += [note, ""]
     return "\n".join(lines).rstrip() + "\n"

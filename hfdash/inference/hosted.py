@@ -15,11 +15,12 @@ import json
 import os
 import queue
 import threading
-from typing import Iterator
+from collections.abc import Iterator
+from typing import Any, ClassVar, cast
 
 from hfdash.errors import (HfdashError, InvalidToken, MissingCredentials, Timeout, Unavailable, from_exception,
                            from_status)
-from hfdash.inference.base import Answer, AnswerClock, BackendSpec, GenerationParams, Message
+from hfdash.inference.base import BackendSpec, Chunk, GenerationParams, Message
 
 DEFAULT_TIMEOUT_S = 120.0  # per connect and per wait for the next chunk, not for the whole answer
 POLL_S = 0.05  # how often the reader loop looks at the stop event
@@ -68,7 +69,7 @@ class ServerClient:
         self.has_secret = secret is not None
         # Explicit key, no retries; the environment's OPENAI_* organisation and project are not sent.
         self.client = OpenAI(base_url=base_url, api_key=secret or "unused", max_retries=0, timeout=timeout_s(),
-                             default_headers={"OpenAI-Organization": Omit(), "OpenAI-Project": Omit()},
+                             default_headers=cast(dict, {"OpenAI-Organization": Omit(), "OpenAI-Project": Omit()}),
                              http_client=DefaultHttpxClient(verify=tls_context()))
         self.auth_headers = {} if secret else {"Authorization": Omit()}
 
@@ -89,7 +90,7 @@ def make_client(spec: BackendSpec, token: str | None, server_key: str | None = N
                                 "or use a base URL of your own server.")
     from huggingface_hub import InferenceClient
 
-    return InferenceClient(provider=routed(spec)[0], token=token, timeout=timeout_s())
+    return InferenceClient(provider=cast(Any, routed(spec)[0]), token=token, timeout=timeout_s())
 
 
 def server_message(exc) -> str:
@@ -128,7 +129,7 @@ def server_error(exc: BaseException, *, what: str, has_secret: bool) -> HfdashEr
 def request_kwargs(spec: BackendSpec, messages: list[Message], params: GenerationParams) -> dict:
     """chat_completion arguments; defaults servers disagree on (top_p=1) are left out."""
     model = spec.model if spec.base_url else routed(spec)[1]
-    kwargs = {"messages": [m.to_json() for m in messages], "model": model, "stream": True,
+    kwargs: dict[str, Any] = {"messages": [m.to_json() for m in messages], "model": model, "stream": True,
               "max_tokens": params.max_new_tokens, "temperature": params.temperature,
               "stream_options": {"include_usage": True}}
     if params.top_p < 1:
@@ -144,6 +145,7 @@ def refuses_stream_options(exc: BaseException) -> bool:
     """Whether a server answered 400/422 because it does not know `stream_options`."""
     from huggingface_hub.errors import HfHubHTTPError
 
+    status: int | None
     if isinstance(exc, HfHubHTTPError) and exc.response is not None:
         status, text = exc.response.status_code, exc.server_message or str(exc)
     else:
@@ -167,16 +169,16 @@ def describe(spec: BackendSpec) -> str:
 
 
 class HostedBackend:
-    name = "hosted"
+    name: ClassVar[str] = "hosted"
+    loads_weights: ClassVar[bool] = False
 
     def __init__(self, server_key: str | None = None):
         self.server_key = server_key  # the API key of the base URL's server, if it needs one
 
     def stream(self, spec: BackendSpec, messages: list[Message], params: GenerationParams, *,
-               token: str | None, stop: threading.Event, on_progress=None) -> Iterator[Answer]:
+               token: str | None, stop: threading.Event, on_progress=None) -> Iterator[Chunk]:
         what = describe(spec)
         client = make_client(spec, token, self.server_key)
-        clock = AnswerClock()
         events: queue.Queue = queue.Queue()
 
         def read():  # in its own thread, so Stop is honoured even while the server is silent
@@ -191,9 +193,9 @@ class HostedBackend:
 
         reader = threading.Thread(target=read, name="hfdash-hosted-stream", daemon=True)
         reader.start()
-        usage_tokens: int | None = None
-        chunks = 0
-        finished = False
+        yield Chunk(sent=True)
+        finish_reason: str | None = None
+        has_usage = has_text = False
         failure: BaseException | None = None
         try:
             while not stop.is_set():
@@ -207,29 +209,28 @@ class HostedBackend:
                     failure = item
                     break
                 if item.usage is not None and item.usage.completion_tokens is not None:
-                    usage_tokens = item.usage.completion_tokens
+                    has_usage = True
+                    yield Chunk(output_tokens=item.usage.completion_tokens, input_tokens=item.usage.prompt_tokens)
                 for choice in item.choices or []:
-                    finished = finished or choice.finish_reason is not None
+                    finish_reason = choice.finish_reason or finish_reason
                     if choice.delta is not None and choice.delta.content:
-                        chunks += 1
-                        yield clock.add(choice.delta.content)
+                        has_text = True
+                        yield Chunk(text=choice.delta.content)
         finally:
             client.close()  # closes the HTTP stream: the server stops generating for us
         if stop.is_set():
-            yield clock.finish("stopped", output_tokens=usage_tokens, estimated_tokens=chunks)
-        elif failure is not None:
+            return
+        if failure is not None:
             error = server_error(failure, what=what, has_secret=client.has_secret) \
                 if isinstance(client, ServerClient) else from_exception(failure, what=what)
-            if not clock.text or isinstance(failure, HfdashError):
+            if not has_text or isinstance(failure, HfdashError):
                 raise error
             # Dropped or timed out mid-answer: keep what came.
             if not isinstance(error, Timeout):
                 error = Unavailable(f"{what}: {INCOMPLETE_NOTICE} ({type(failure).__name__}).")
-            clock.notices.append(INCOMPLETE_NOTICE)
-            yield clock.finish("incomplete", output_tokens=usage_tokens, estimated_tokens=chunks, error=error)
-        elif not finished and usage_tokens is None:
-            clock.notices.append(INCOMPLETE_NOTICE)
-            yield clock.finish("incomplete", estimated_tokens=chunks,
-                               error=Unavailable(f"{what}: {INCOMPLETE_NOTICE}."))
+            yield Chunk(notice=INCOMPLETE_NOTICE, finish_reason="incomplete", error=error)
+        elif finish_reason is None and not has_usage:
+            yield Chunk(notice=INCOMPLETE_NOTICE, finish_reason="incomplete",
+                        error=Unavailable(f"{what}: {INCOMPLETE_NOTICE}."))
         else:
-            yield clock.finish("done", output_tokens=usage_tokens, estimated_tokens=chunks)
+            yield Chunk(finish_reason="length" if finish_reason == "length" else "stop")

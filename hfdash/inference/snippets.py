@@ -72,7 +72,8 @@ print()
 
 
 # The snippet's own imports (it runs in the user's Python, not here).
-TRANSFORMERS_IMPORTS = "import os\n\nimport torch\nfrom transformers import AutoModelForCausalLM, AutoTokenizer, TextStreamer\n"
+TRANSFORMERS_IMPORTS = ("import os\n\nimport torch\n"
+                        "from transformers import AutoModelForCausalLM, AutoTokenizer, TextStreamer\n")
 
 
 def _transformers_snippet(spec: BackendSpec, messages: list[Message], params: GenerationParams) -> str:

@@ -22,16 +22,19 @@ import re
 import threading
 import time
 import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import Mapping
 
 import streamlit as st
 
 from hfdash.auth import opt_in_host
 from hfdash.config import load_settings, multi_user
-from hfdash.errors import BadParameters, HfdashError
+from hfdash.errors import BadParameters, HfdashError, Timeout, Unavailable
+from hfdash.catalog.records import ModelRecord, ProviderOffer
 from hfdash.inference import KINDS, Answer, BackendSpec, GenerationParams, check_messages, stream_answer
-from hfdash.inference.export import Transcript, Turn, export_json, export_markdown, stats_line
+from hfdash.inference.choice import BackendChoice, LinkFacts, choose_backend
+from hfdash.inference.cost import cost_text
+from hfdash.inference.export import Transcript, Turn, export_json, export_markdown, params_line, stats_line
 from hfdash.inference.hosted import ROUTER_POLICIES
 from hfdash.inference.snippets import code_snippet
 from hfdash.safetext import has_links_or_images, without_links
@@ -52,22 +55,30 @@ IMAGES_KEY = "images_"  # + the turn's number: that answer's "Show images and li
 PLAYGROUND_QUERY_KEYS = ("panes", "variants", "models", "backend")
 _PANE_KEY = re.compile(r"^p(\d+)\.(\w+)$")
 LOCAL = BackendSpec("local")  # the embedded model, device and dtype chosen by the backend
-_STATUS_BADGE = {"stopped": ("Stopped", "orange"), "incomplete": ("Incomplete", "orange"),
-                 "error": ("Error", "red")}
+_STATUS_BADGE: dict[str, tuple[str, typing.Literal["orange", "red"]]] = {
+    "stopped": ("Stopped", "orange"), "incomplete": ("Incomplete", "orange"), "error": ("Error", "red")}
+CUT_OFF_BADGE = "Cut off at the token limit"
+SYSTEM_PREVIEW_CHARS = 160
+# The page's Stop stops generations; Streamlit's header Stop only stops a script run, and would flicker in
+# and out with every live redraw, so it is hidden here.
+HIDE_HEADER_STOP = '<style>[data-testid="stStatusWidget"] button { display: none; }</style>'
 
 
 @dataclass
 class Pane(Transcript):
     notices: list[str] = field(default_factory=list)  # problems in the URL it came from, until the next send
     refused: HfdashError | None = None  # why the last send did not start here (e.g. empty prompt)
+    choice: BackendChoice | None = None  # for a linked model: the backend chosen for it, and why
 
 
 class Slot:
     """One pane's running generation. Written by its worker thread, read by the script thread."""
 
-    def __init__(self, prompt: str, session_id: str | None = None):
+    def __init__(self, prompt: str, session_id: str | None = None, offers: tuple[ProviderOffer, ...] = ()):
         self.prompt = prompt
         self.session_id = session_id  # the browser session it answers; None outside a served app
+        self.offers = offers  # a hosted model's prices, for the answer's cost
+        self.spec: BackendSpec | None = None
         self.stop = threading.Event()
         self.answer = Answer()
         self.progress: tuple[str, float | None] | None = None  # local model fetch / conversion / load
@@ -75,6 +86,7 @@ class Slot:
 
     def start(self, transcript: Transcript, token: str | None, server_key: str | None = None) -> None:
         """Run the transcript's next call; its set-up is read now, so later edits apply to the next send."""
+        self.spec = transcript.spec
         args = (transcript.spec, transcript.messages_for(self.prompt), transcript.params, token, server_key)
         self.thread = threading.Thread(target=self._work, args=args,
                                        name="hfdash-pane", daemon=True)
@@ -92,6 +104,40 @@ class Slot:
     @property
     def running(self) -> bool:
         return self.thread is not None and self.thread.is_alive()
+
+    @property
+    def cost(self) -> str | None:
+        stats = self.answer.stats
+        return cost_text(self.spec, self.offers, stats) if stats is not None and self.spec is not None else None
+
+
+class Run:
+    """One Send: a slot per pane that sends. Filed into the panes' histories exactly once, by whichever
+    script run (full or fragment) first sees it finished: with Streamlit's fast reruns a stopping script run
+    and its successor can overlap, so filing takes a lock."""
+
+    def __init__(self, slots: dict[int, Slot]):
+        self.slots = slots
+        self.filed = False
+        self._lock = threading.Lock()
+
+    @property
+    def finished(self) -> bool:
+        return not any(slot.running for slot in self.slots.values())
+
+    def stop(self) -> None:
+        for slot in self.slots.values():
+            slot.stop.set()
+
+    def file(self, panes: list[Pane]) -> bool:
+        """Move the finished answers into the panes' histories, once; whether the run is filed now."""
+        with self._lock:
+            if not self.filed and self.finished:
+                for index, slot in self.slots.items():
+                    if index < len(panes):
+                        panes[index].turns.append(Turn(slot.prompt, slot.answer, slot.cost))
+                self.filed = True
+            return self.filed
 
 
 class SessionWatch:
@@ -164,11 +210,48 @@ def looks_local(model: str) -> bool:
 
 
 def pane_for_model(model: str | None, backend: str | None = None, local: BackendSpec = LOCAL) -> Pane:
-    """A pane for an arrival link: hosted (provider auto) for a repo id unless local is asked for. A local
-    pane starts from `local` (the user's default device and dtype)."""
+    """A pane for an arrival link: hosted (provider auto) for a repo id unless local is asked for; without
+    `backend`, `choose_backends` then picks the one that can run it. A local pane starts from `local` (the
+    user's default device and dtype)."""
     if not model or backend == "local" or looks_local(model):
         return Pane(replace(local, model=model or None))
     return Pane(BackendSpec("hosted", model=model, provider="auto"))
+
+
+def link_facts(model_id: str) -> LinkFacts:
+    """What choosing a linked model's backend needs: its record (live Hub first: whether it answers says
+    whether a download could start), its cache state, and whether this session has a token."""
+    from hfdash.catalog.hub import offline
+    from hfdash.hardware.local import this_machine
+    from hfdash.inference.local.sources import cached_snapshot
+    from hfdash.ui.catalog_cache import current_settings, get_model
+
+    settings = current_settings()
+    record: ModelRecord | None = None
+    error: HfdashError | None = None
+    reachable = not offline()
+    for source in ("hub", "snapshot") if settings.catalog_source == "auto" else (settings.catalog_source,):
+        try:
+            record = get_model(model_id, source, settings)
+            break
+        except (Unavailable, Timeout) as err:
+            error = err
+            reachable = reachable and source != "hub"
+        except HfdashError as err:  # the Hub answered (not found, gated): the snapshot must not contradict it
+            error = err
+            break
+    return LinkFacts(record=record, cached=cached_snapshot(model_id) is not None, hub_reachable=reachable,
+                     has_token=call_token() is not None, lookup_error=error,
+                     device="cuda" if this_machine().gpus else "cpu")
+
+
+def choose_backends(panes: list[Pane]) -> None:
+    """Open each linked Hub model in the backend that can run it now (hfdash/inference/choice.py)."""
+    for pane in panes:
+        model = pane.spec.model
+        if model and not looks_local(model):
+            pane.choice = choose_backend(model, link_facts(model))
+            pane.spec = pane.choice.spec
 
 
 def _choice(values: Mapping[str, str], name: str, allowed: tuple[str, ...], notices: list[str], where: str) -> str:
@@ -205,7 +288,7 @@ def _shown(default) -> str:
 
 
 def _pane_from_query(values: Mapping[str, str], number: int) -> Pane:
-    where, notices = f"URL, pane {number}", []
+    where, notices = f"URL, pane {number}", typing.cast(list[str], [])
     spec = BackendSpec(kind=_choice(values, "kind", KINDS, notices, where),
                        model=values.get("model") or None, provider=values.get("provider") or None,
                        base_url=values.get("base_url") or None,
@@ -256,7 +339,7 @@ def pane_query(number: int, pane: Transcript) -> dict[str, str]:
     return out
 
 
-def playground_query(panes: list[Transcript], variants: bool) -> dict[str, str]:
+def playground_query(panes: Sequence[Transcript], variants: bool) -> dict[str, str]:
     out = {"panes": str(len(panes))}
     if variants:
         out["variants"] = "1"
@@ -288,8 +371,9 @@ def _forget_pane_widgets(index: int) -> None:
 
 
 def _stop_run() -> None:
-    for slot in st.session_state.get(RUN_KEY, {}).values():
-        slot.stop.set()
+    run = st.session_state.get(RUN_KEY)
+    if run is not None:
+        run.stop()
 
 
 def _set_panes(panes: list[Pane]) -> None:
@@ -306,8 +390,10 @@ def _session_panes() -> list[Pane]:
     if PANES_KEY not in st.session_state or "models" in st.query_params:
         query = st.query_params.to_dict()
         defaults = user_settings()
-        _set_panes(panes_from_query(query, BackendSpec("local", dtype=defaults.local_dtype,
-                                                       device=defaults.local_device)))
+        panes = panes_from_query(query, BackendSpec("local", dtype=defaults.local_dtype, device=defaults.local_device))
+        if "models" in query and not query.get("backend"):
+            choose_backends(panes)
+        _set_panes(panes)
         st.session_state[VARIANTS_ON_KEY] = query.get("variants") == "1"
         st.session_state.pop(VARIANTS_KEY, None)
     return st.session_state[PANES_KEY]
@@ -319,7 +405,8 @@ def _resize(panes: list[Pane], count: int) -> None:
         last = panes[-1]
         _forget_pane_widgets(len(panes))
         panes.append(Pane(last.spec, system=last.system, params=last.params))
-    for index, slot in st.session_state.get(RUN_KEY, {}).items():
+    run = st.session_state.get(RUN_KEY)
+    for index, slot in run.slots.items() if run is not None else ():
         if index >= count:  # a pane taken away stops answering
             slot.stop.set()
     del panes[count:]
@@ -339,6 +426,13 @@ def _request_send() -> None:
     st.session_state[SEND_KEY] = True
 
 
+def _request_resend(index: int, edited_key: str | None = None) -> None:
+    """Send this pane's last prompt again (regenerate), or its edited text, in place of its last turn."""
+    pane = st.session_state[PANES_KEY][index]
+    prompt = st.session_state.get(edited_key, "") if edited_key else pane.turns[-1].prompt
+    st.session_state[SEND_KEY] = {index: prompt}
+
+
 # ---- widgets ----
 
 @functools.cache
@@ -354,6 +448,34 @@ PROVIDER_HELP = ("auto: the Hugging Face router picks the fastest provider servi
                  "has set a preference order at https://hf.co/settings/inference-providers (then the first one "
                  "there). fastest / cheapest ask the router for that policy; a provider's name sends the request "
                  "to that provider only.")
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _popular_chat_models(kind: str, source: str) -> list[str]:
+    """The most downloaded text-generation models (served by a provider, for hosted panes); token-free."""
+    from hfdash.catalog import search
+    from hfdash.catalog.records import ANY_PROVIDER, ModelQuery
+
+    query = ModelQuery(task="text-generation", provider=ANY_PROVIDER if kind == "hosted" else None, limit=30)
+    try:
+        return [record.id for record in search(query, source=source).records]
+    except HfdashError:
+        return []
+
+
+def model_options(kind: str, current: str | None) -> list[str]:
+    """What the model picker offers: "" (the embedded model, or a server's default), the current model,
+    the shortlist, loaded and cached models, then popular chat models from the catalog; no repeats."""
+    from hfdash.cache import HUB, list_cached, loaded_model_ids
+    from hfdash.ui.catalog_cache import current_settings
+    from hfdash.ui.shortlist import get_shortlist
+
+    try:
+        cached = [model.model_id for model in list_cached() if model.kind == HUB]
+    except HfdashError:
+        cached = []
+    popular = _popular_chat_models(kind, current_settings().catalog_source)
+    return list(dict.fromkeys(["", current or "", *get_shortlist(), *sorted(loaded_model_ids()), *cached, *popular]))
 
 
 def _hosted_setup(index: int, spec: BackendSpec, model: str | None, saved_urls: list[str]) -> BackendSpec:
@@ -416,7 +538,10 @@ def _params_setup(index: int, params: GenerationParams) -> GenerationParams:
                             seed=None if seed is None else int(seed), stop=parse_stop(stop))
 
 
-def _setup_problem(spec: BackendSpec, params: GenerationParams) -> HfdashError | None:
+def _setup_problem(pane: Pane) -> HfdashError | None:
+    spec, params = pane.spec, pane.params
+    if pane.choice is not None and pane.choice.cannot_run is not None and spec == pane.choice.spec:
+        return pane.choice.cannot_run  # until the user picks another model or backend
     if spec.kind == "hosted" and spec.base_url == "":
         return BadParameters("type the server's base URL, or pick a saved server.")
     try:
@@ -438,12 +563,15 @@ def _pane_setup(index: int, pane: Pane, saved_urls: list[str]) -> HfdashError | 
     with st.expander("Set-up", expanded=not (pane.turns or busy)):
         kind = st.radio("Backend", KINDS, index=KINDS.index(pane.spec.kind), key=key("kind"), horizontal=True,
                         format_func={"local": "Local (transformers)", "hosted": "Hosted"}.get)
-        model = st.text_input(
-            "Model", value=pane.spec.model or "", key=key("model"),
-            placeholder=f"{EMBEDDED_MODEL} (embedded)" if kind == "local" else "repo id, e.g. Qwen/Qwen2.5-7B-Instruct",
-            help="Local: a Hub repo id, a local folder or a .gguf file; empty = the embedded model. "
-                 "Hosted: a Hub repo id (optional with a server that serves one model).",
-        ).strip() or None
+        options = model_options(kind, pane.spec.model)
+        picked = st.selectbox(
+            "Model", options, index=options.index(pane.spec.model or ""), key=key("model"), accept_new_options=True,
+            format_func=lambda name: name or (f"{EMBEDDED_MODEL} (embedded)" if kind == "local" else "server default"),
+            help="Type to search your shortlist, loaded and cached models and the Hub's most downloaded chat "
+                 "models, or type any id. Local: a Hub repo id, a local folder or a .gguf file. Hosted: a Hub "
+                 "repo id (server default: a server that serves one model).",
+        )
+        model = (picked or "").strip() or None
         if kind == "local":
             left, right = st.columns(2)
             dtype = left.selectbox("dtype", LOCAL_DTYPES, index=LOCAL_DTYPES.index(pane.spec.dtype), key=key("dtype"))
@@ -453,8 +581,10 @@ def _pane_setup(index: int, pane: Pane, saved_urls: list[str]) -> HfdashError | 
             pane.spec = _hosted_setup(index, pane.spec, model, saved_urls)
         pane.system = st.text_area("System prompt", value=pane.system, key=key("system"), height=68)
         pane.params = _params_setup(index, pane.params)
-    header.caption(without_links(pane.spec.label))
-    problem = _setup_problem(pane.spec, pane.params)
+    header.caption(without_links(setup_line(pane)))
+    if pane.choice is not None and pane.choice.cannot_run is None and pane.spec == pane.choice.spec:
+        st.caption(without_links(pane.choice.reason))
+    problem = _setup_problem(pane)
     if problem is not None:
         st.warning(f"**{problem.title}**: {without_links(problem.user_message())}")
     for notice in pane.notices:
@@ -462,8 +592,16 @@ def _pane_setup(index: int, pane: Pane, saved_urls: list[str]) -> HfdashError | 
     return problem
 
 
+def setup_line(pane: Transcript) -> str:
+    """The pane's set-up in three short lines (shown above it even when the set-up panel is folded)."""
+    system = " ".join(pane.system.split())
+    if len(system) > SYSTEM_PREVIEW_CHARS:
+        system = system[:SYSTEM_PREVIEW_CHARS - 1] + "…"
+    return f"{pane.spec.label}  \n{params_line(pane.params)}  \nSystem prompt: {system or 'none'}"
+
+
 def _answer_view(answer: Answer, progress: tuple[str, float | None] | None = None,
-                 images_key: str | None = None) -> None:
+                 images_key: str | None = None, cost: str | None = None) -> None:
     """Draw an answer. Its links and images are inert (an image's address could carry the chat to
     whoever wrote the prompt that asked for it) unless the user asks to see them, per filed answer."""
     if progress is not None and not answer.final and not answer.text:
@@ -481,17 +619,19 @@ def _answer_view(answer: Answer, progress: tuple[str, float | None] | None = Non
     if answer.status in _STATUS_BADGE:
         label, color = _STATUS_BADGE[answer.status]
         st.badge(label, color=color)
+    if answer.cut_off:
+        st.badge(CUT_OFF_BADGE, color="gray")
     if answer.error is not None:
         st.error(f"**{answer.error.title}**: {without_links(answer.error.user_message())}")
     if answer.stats is not None and (answer.text or answer.status != "error"):  # no figures for a failed call
-        st.caption(stats_line(answer.stats))
+        st.caption(stats_line(answer.stats, cost))
 
 
-def _turn_view(prompt: str, answer: Answer, images_key: str | None = None) -> None:
+def _turn_view(turn: Turn, images_key: str | None = None) -> None:
     with st.chat_message("user"):
-        st.markdown(prompt)
+        st.markdown(turn.prompt)
     with st.chat_message("assistant"):
-        _answer_view(answer, images_key=images_key)
+        _answer_view(turn.answer, images_key=images_key, cost=turn.cost)
 
 
 def _snippet_messages(pane: Pane, typed: str):
@@ -510,13 +650,31 @@ def _prompt_for(index: int, variants: bool) -> str:
 
 # ---- the run ----
 
-def _start_run(panes: list[Pane], problems: list[HfdashError | None], variants: bool) -> None:
-    """Start one worker per pane that can send; panes that cannot say why. Clears the sent prompts."""
+def _offers(spec: BackendSpec) -> tuple[ProviderOffer, ...]:
+    """The providers' prices for a model on Inference Providers, from the catalog (none if it cannot say)."""
+    from hfdash.ui.catalog_cache import current_settings, get_model
+
+    if spec.kind != "hosted" or spec.base_url or not spec.model:
+        return ()
+    settings = current_settings()
+    try:
+        return get_model(spec.model, settings.catalog_source, settings).offers
+    except HfdashError:
+        return ()
+
+
+def _start_run(panes: list[Pane], problems: list[HfdashError | None], variants: bool,
+               resend: dict[int, str] | None = None) -> None:
+    """Start one worker per pane that can send; panes that cannot say why. Clears the sent prompts.
+    `resend` ({pane: prompt}) sends in those panes only, in place of their last turn (regenerate, edit)."""
     token = call_token()
     session_id = _session_id()
     run: dict[int, Slot] = {}
     for index, pane in enumerate(panes):
-        prompt = _prompt_for(index, variants)
+        if resend is not None and index not in resend:
+            continue
+        prompt = resend[index] if resend is not None else _prompt_for(index, variants)
+        replaced = pane.turns.pop() if resend is not None and pane.turns else None
         pane.notices.clear()
         pane.refused = problems[index]
         if pane.refused is None:
@@ -525,10 +683,15 @@ def _start_run(panes: list[Pane], problems: list[HfdashError | None], variants: 
             except HfdashError as err:
                 pane.refused = err
         if pane.refused is None:
-            run[index] = Slot(prompt, session_id)
+            run[index] = Slot(prompt, session_id, offers=_offers(pane.spec))
             run[index].start(pane, token, server_secret_for(pane.spec.base_url))
+            st.session_state.pop(_widget_key(index, "edited"), None)  # its editor starts from the new prompt
+        elif replaced is not None:
+            pane.turns.append(replaced)  # a refused resend loses nothing
     if run:
-        st.session_state[RUN_KEY] = run
+        st.session_state[RUN_KEY] = Run(run)
+        if resend is not None:
+            return
         if variants:
             for index in run:
                 st.session_state[_widget_key(index, "prompt")] = ""
@@ -536,32 +699,29 @@ def _start_run(panes: list[Pane], problems: list[HfdashError | None], variants: 
             st.session_state[PROMPT_KEY] = ""
 
 
-def _finished(run: dict[int, Slot]) -> bool:
-    return not any(slot.running for slot in run.values())
-
-
-def _file_run(run: dict[int, Slot], panes: list[Pane]) -> None:
-    """Move the finished answers into the panes' histories and forget the run (no Streamlit call between)."""
-    for index, slot in run.items():
-        if index < len(panes):
-            panes[index].turns.append(Turn(slot.prompt, slot.answer))
-    del st.session_state[RUN_KEY]
+def _current_run(panes: list[Pane]) -> Run | None:
+    """This session's live run; a finished one is filed into the histories and forgotten."""
+    run = st.session_state.get(RUN_KEY)
+    if run is not None and run.file(panes):
+        st.session_state.pop(RUN_KEY, None)
+        return None
+    return run
 
 
 @st.fragment(run_every=LIVE_REFRESH_S)
 def _live_exchange(index: int) -> None:
-    """One pane's exchange while its run is live; redrawn every LIVE_REFRESH_S without rerunning the page."""
+    """One pane's exchange while its run is live; redrawn every LIVE_REFRESH_S without rerunning the page.
+    Once the run has ended (or another script run filed it), each redraw asks for a whole-page run until
+    one draws the page without this fragment: a single request can be lost when a click's fast rerun
+    stops the script run that made it."""
     run = st.session_state.get(RUN_KEY)
-    if not run or index not in run:
-        return
-    if _finished(run):
-        _file_run(run, st.session_state[PANES_KEY])
+    if run is None or index not in run.slots or run.file(st.session_state[PANES_KEY]):
         st.rerun()  # the whole page: filed answers in the history, Send enabled
-    slot = run[index]
+    slot = run.slots[index]
     with st.chat_message("user"):
         st.markdown(slot.prompt)
     with st.chat_message("assistant"):
-        _answer_view(slot.answer, slot.progress)
+        _answer_view(slot.answer, slot.progress, cost=slot.cost)
 
 
 # ---- the page ----
@@ -587,17 +747,31 @@ def _controls(panes: list[Pane], variants: bool, running: bool) -> None:
                                 mime="text/markdown", on_click="ignore", width="stretch")
 
 
+def _last_turn_actions(index: int, pane: Pane) -> None:
+    """Regenerate the last answer, or edit the last prompt and send it again; earlier turns stay."""
+    key = functools.partial(_widget_key, index)
+    again, edit = st.columns(2)
+    again.button("Regenerate", key=key("regenerate"), on_click=_request_resend, args=(index,), width="stretch",
+                 help="Ask again with the same prompt; the new answer replaces the last one.")
+    with edit.popover("Edit last message", width="stretch"):
+        st.text_area("Last message", value=pane.turns[-1].prompt, key=key("edited"), height=100)
+        st.button("Send edited", key=key("send_edited"), type="primary", on_click=_request_resend,
+                  args=(index, key("edited")))
+
+
 def _pane_body(index: int, pane: Pane, slot: Slot | None, variants: bool) -> None:
     """History, the live exchange, the pane's own prompt, 'Copy as code'."""
     if pane.refused is not None:
         st.error(f"**{pane.refused.title}**: {without_links(pane.refused.user_message())}")
     for number, turn in enumerate(pane.turns):
-        _turn_view(turn.prompt, turn.answer, images_key=_widget_key(index, f"{IMAGES_KEY}{number}"))
+        _turn_view(turn, images_key=_widget_key(index, f"{IMAGES_KEY}{number}"))
     if slot is not None:
         _live_exchange(index)
+    elif pane.turns:
+        _last_turn_actions(index, pane)
     if variants:
         st.text_area(f"Prompt for pane {index + 1}", key=_widget_key(index, "prompt"), height=80)
-    base_url = pane.spec.base_url
+    base_url = pane.spec.base_url or ""
     with st.expander("Copy as code"):
         st.code(code_snippet(pane.spec, _snippet_messages(pane, _prompt_for(index, variants)), pane.params,
                              sends_token=bool(base_url) and sends_token(base_url),
@@ -608,23 +782,24 @@ def _pane_body(index: int, pane: Pane, slot: Slot | None, variants: bool) -> Non
 
 
 def render_playground() -> None:
+    st.html(HIDE_HEADER_STOP)
     panes = _session_panes()
     variants = _toolbar(panes)
     controls = st.container()
     saved_urls = list(load_settings().base_urls)
     columns = st.columns(len(panes))
     problems = []
-    for index, (column, pane) in enumerate(zip(columns, panes)):
+    for index, (column, pane) in enumerate(zip(columns, panes, strict=True)):
         with column:
             problems.append(_pane_setup(index, pane, saved_urls))
-    if RUN_KEY in st.session_state and _finished(st.session_state[RUN_KEY]):
-        _file_run(st.session_state[RUN_KEY], panes)  # e.g. it ended while no fragment was drawing
-    if st.session_state.pop(SEND_KEY, False) and RUN_KEY not in st.session_state:
-        _start_run(panes, problems, variants)
-    run: dict[int, Slot] = st.session_state.get(RUN_KEY, {})
+    run = _current_run(panes)  # e.g. it ended while no fragment was drawing
+    send = st.session_state.pop(SEND_KEY, False)
+    if send and run is None:
+        _start_run(panes, problems, variants, resend=send if isinstance(send, dict) else None)
+        run = st.session_state.get(RUN_KEY)
     with controls:
-        _controls(panes, variants, running=bool(run))
-    for index, (column, pane) in enumerate(zip(columns, panes)):
+        _controls(panes, variants, running=run is not None)
+    for index, (column, pane) in enumerate(zip(columns, panes, strict=True)):
         with column:
-            _pane_body(index, pane, run.get(index), variants)
+            _pane_body(index, pane, run.slots.get(index) if run is not None else None, variants)
     _sync_url(panes, variants)

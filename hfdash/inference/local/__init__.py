@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
+from typing import ClassVar
 
 from hfdash.errors import BadParameters, HfdashError, from_exception
-from hfdash.inference.base import Answer, AnswerClock, BackendSpec, GenerationParams, Message
+from hfdash.inference.base import BackendSpec, Chunk, GenerationParams, Message
 from hfdash.inference.local.access import token_fingerprint
 from hfdash.inference.local.engine import (MAX_GENERATIONS, MAX_NEW_TOKENS, Request, claim_generation,
                                            release_generation)
@@ -74,29 +75,39 @@ def token_budget(loaded: LoadedModel, prompt_tokens: int, asked: int, notices: l
     return budget
 
 
+def held_back(text: str, stops: tuple[str, ...]) -> int:
+    """How many characters at the end of `text` might begin a stop string (kept back until it is known)."""
+    for size in range(min(len(text), max((len(s) - 1 for s in stops), default=0)), 0, -1):
+        if any(stop.startswith(text[-size:]) for stop in stops):
+            return size
+    return 0
+
+
 class LocalBackend:
-    name = "local"
+    name: ClassVar[str] = "local"
+    loads_weights: ClassVar[bool] = True
 
     def stream(self, spec: BackendSpec, messages: list[Message], params: GenerationParams, *,
-               token: str | None, stop: threading.Event, on_progress: Progress | None = None) -> Iterator[Answer]:
-        asked = time.perf_counter()
+               token: str | None, stop: threading.Event, on_progress: Progress | None = None) -> Iterator[Chunk]:
         loaded = load_model(spec, token=token, on_progress=on_progress)
-        load_s = round(time.perf_counter() - asked, 2) or None  # None: it was loaded already
+        yield Chunk(sent=True)  # what came before was the load
         prompt, notices = encode(loaded, messages)
         max_new = token_budget(loaded, len(prompt), params.max_new_tokens, notices)
+        for notice in notices:
+            yield Chunk(notice=notice)
         claim_generation()
         try:
-            clock = AnswerClock(notices, load_s=load_s)
             request = loaded.engine.submit(prompt, params, max_new, stop)
-            yield from read(loaded, request, clock)
+            yield Chunk(input_tokens=len(prompt))
+            yield from read(loaded, request)
         finally:
             release_generation()
 
 
-def read(loaded: LoadedModel, request: Request, clock: AnswerClock) -> Iterator[Answer]:
-    """The growing Answer as the engine produces tokens; the last one is final."""
+def read(loaded: LoadedModel, request: Request) -> Iterator[Chunk]:
+    """Text deltas as the engine produces tokens, then the exact token count and how the answer ended."""
     stops = request.params.stop
-    shown = 0
+    counted, shown, hit = 0, "", False
     try:
         while True:
             request.news.wait(POLL_S)
@@ -104,15 +115,15 @@ def read(loaded: LoadedModel, request: Request, clock: AnswerClock) -> Iterator[
             request.read_at = time.monotonic()
             finished = request.finished  # read before the tokens: after it is set, none are added
             count = len(request.tokens)
-            if count > shown:
+            if count > counted:
                 text = loaded.tokenizer.decode(request.tokens[:count], skip_special_tokens=True)
                 if finished or not text.endswith("\ufffd"):  # wait for the rest of a multi-byte character
-                    shown = count
+                    counted = count
                     text, hit = cut_at_stop(text, stops)
-                    if text != clock.text:
-                        answer = clock.set_text(text)
-                        if not request.stop.is_set():
-                            yield answer
+                    ready = text if hit or finished else text[:len(text) - held_back(text, stops)]
+                    if len(ready) > len(shown):
+                        yield Chunk(text=ready[len(shown):])
+                        shown = ready
                     if hit:
                         break
             if finished:
@@ -122,4 +133,5 @@ def read(loaded: LoadedModel, request: Request, clock: AnswerClock) -> Iterator[
     if request.error is not None:
         exc = request.error
         raise exc if isinstance(exc, HfdashError) else from_exception(exc, what=f"Generating with {loaded.model_id}")
-    yield clock.finish("stopped" if request.stop.is_set() else "done", output_tokens=shown)
+    length = not hit and counted >= request.max_new
+    yield Chunk(output_tokens=counted, finish_reason="length" if length else "stop")

@@ -238,7 +238,7 @@ class Engine:
             self._mergeable = all(type(layer) is DynamicLayer for layer in cache.layers)
             return
         ours, theirs = max(0, length - self._mask.shape[1]), max(0, self._mask.shape[1] - length)
-        for mine, new in zip(self._cache.layers, cache.layers):  # left-pad the shorter side, then stack
+        for mine, new in zip(self._cache.layers, cache.layers, strict=True):  # left-pad the shorter side, then stack
             mine.keys = torch.cat([F.pad(mine.keys, (0, 0, ours, 0)), F.pad(new.keys, (0, 0, theirs, 0))])
             mine.values = torch.cat([F.pad(mine.values, (0, 0, ours, 0)), F.pad(new.values, (0, 0, theirs, 0))])
         self._mask = torch.cat([F.pad(self._mask, (ours, 0)), F.pad(mask, (theirs, 0))])

@@ -14,6 +14,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hfdash.cache import report_in_memory
 from hfdash.errors import HfdashError
@@ -34,8 +35,8 @@ class LoadedModel:
     key: tuple
     model_id: str  # what the user named (repo id, folder, GGUF path, or the embedded id)
     cache_names: frozenset[str]  # names the on-disk cache lists it under (repo id, converted folder)
-    model: object
-    tokenizer: object
+    model: Any  # a transformers model and tokenizer, imported on first use only
+    tokenizer: Any
     context_length: int | None
     dtype: str
     device: str

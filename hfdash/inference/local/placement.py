@@ -138,6 +138,7 @@ def in_worker_thread(fn, *args):
 
 
 MEASURE_TOKENS = 8
+CLEARLY_SLOWER = 3.0  # a dtype this many times slower than the first one measured is not timed again
 
 
 def decode_seconds(shape: ProxyShape) -> dict[str, float]:
@@ -165,5 +166,7 @@ def decode_seconds(shape: ProxyShape) -> dict[str, float]:
                 model.generate(prompt, max_new_tokens=MEASURE_TOKENS, min_new_tokens=MEASURE_TOKENS,
                                do_sample=False, pad_token_id=0)
                 best = min(best, time.perf_counter() - start)
+                if seconds and best > CLEARLY_SLOWER * min(seconds.values()):
+                    break  # slower by far even with its warm-up: timing it again cannot change the verdict
         seconds[name] = best
     return seconds

@@ -8,7 +8,7 @@ import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from hfdash.catalog.records import ModelConfig, ModelRecord
 from hfdash.config import multi_user
