@@ -279,7 +279,8 @@ def render_endpoints_section() -> None:
                      placeholder="http://127.0.0.1:8000/v1", disabled=not operator)
         st.selectbox("Default local device", LOCAL_DEVICES, index=LOCAL_DEVICES.index(current.local_device),
                      key="settings_device")
-        st.selectbox("Default local dtype", LOCAL_DTYPES, index=LOCAL_DTYPES.index(current.local_dtype), key="settings_dtype")
+        st.selectbox("Default local dtype", LOCAL_DTYPES, index=LOCAL_DTYPES.index(current.local_dtype),
+                     key="settings_dtype")
         st.form_submit_button("Save settings", on_click=_save_form)
     st.button("Reset to defaults", on_click=_reset_settings, key="settings_reset")
     _show_flash("settings")
