@@ -575,7 +575,8 @@ def _pane_setup(index: int, pane: Pane, saved_urls: list[str]) -> HfdashError | 
         if kind == "local":
             left, right = st.columns(2)
             dtype = left.selectbox("dtype", LOCAL_DTYPES, index=LOCAL_DTYPES.index(pane.spec.dtype), key=key("dtype"))
-            device = right.selectbox("Device", LOCAL_DEVICES, index=LOCAL_DEVICES.index(pane.spec.device), key=key("device"))
+            device = right.selectbox("Device", LOCAL_DEVICES, index=LOCAL_DEVICES.index(pane.spec.device),
+                                     key=key("device"))
             pane.spec = BackendSpec("local", model=model, dtype=dtype, device=device)
         else:
             pane.spec = _hosted_setup(index, pane.spec, model, saved_urls)

@@ -317,7 +317,8 @@ def render_endpoints_section() -> None:
         st.selectbox("Default local device", LOCAL_DEVICES, index=LOCAL_DEVICES.index(current.local_device),
                      key="settings_device")
         _field_error("settings", "local_device")
-        st.selectbox("Default local dtype", LOCAL_DTYPES, index=LOCAL_DTYPES.index(current.local_dtype), key="settings_dtype")
+        st.selectbox("Default local dtype", LOCAL_DTYPES, index=LOCAL_DTYPES.index(current.local_dtype),
+                     key="settings_dtype")
         _field_error("settings", "local_dtype")
         st.form_submit_button("Save settings", on_click=_save_form)
     st.button("Reset to defaults", on_click=_reset_settings, key="settings_reset")
