@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from hfdash.errors import (BadParameters, Forbidden, Gated, InvalidToken, NotFound, PaymentRequired, RateLimited,
-                           Timeout, Unavailable)
+from hfdash.errors import (BadParameters, Forbidden, Gated, InvalidToken, MissingCredentials, NotFound,
+                           PaymentRequired, RateLimited, Timeout, Unavailable)
 from hfdash.inference import BackendSpec, GenerationParams, Message, stream_answer
 from tests.support.fault_server import RETRY_AFTER_S, WORDS, DROP_AFTER
 
@@ -20,7 +20,7 @@ def final(server, model, *, token=None, params=GenerationParams()):  # noqa: B00
 
 
 @pytest.mark.parametrize("model, error_type, words", [
-    ("fail-401", InvalidToken, "needs an API key, and none is set"),
+    ("fail-401", MissingCredentials, "needs an API key, and none is set"),
     ("fail-402", PaymentRequired, "credits"),
     ("fail-403", Forbidden, "Make calls to Inference Providers"),
     ("fail-403-gated", Gated, "gated"),

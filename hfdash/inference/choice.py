@@ -42,8 +42,9 @@ def providers_of(record: ModelRecord | None) -> tuple[str, ...]:
 
 def choose_backend(model_id: str, facts: LinkFacts) -> BackendChoice:
     from hfdash.hardware import check_fits_locally
-    from hfdash.inference.local.placement import ESTIMATOR_DTYPES, GUARD_CONTEXT, smallest_dtype
+    from hfdash.inference.local.placement import GUARD_CONTEXT, smallest_dtype
     from hfdash.units import human_bytes
+    from hfdash.vocab import FLOAT_DTYPES
 
     local = BackendSpec("local", model=model_id)
     hosted = BackendSpec("hosted", model=model_id, provider="auto")
@@ -51,7 +52,7 @@ def choose_backend(model_id: str, facts: LinkFacts) -> BackendChoice:
     fit = None
     if record is not None:
         context = min(GUARD_CONTEXT, record.config.context_length or GUARD_CONTEXT)
-        dtype = ESTIMATOR_DTYPES[smallest_dtype("auto", facts.device)]  # the guard's own first check
+        dtype = FLOAT_DTYPES[smallest_dtype("auto", facts.device)]  # the guard's own first check
         fit = check_fits_locally(record, dtype=dtype, context=context, device=facts.device)
     providers = providers_of(record)
     served = ", ".join(providers[:3]) + (" and others" if len(providers) > 3 else "")
