@@ -121,8 +121,8 @@ def test_browse_fits_filter_shows_what_the_cli_lists(monkeypatch):
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     st.cache_data.clear()
-    at = open_browse(source="snapshot", task="text-generation", limit="30", fits="rtx-3060", fit_dtype="q4_k_m",
-                     fit_context="32768")
+    at = open_browse(source="snapshot", task="text-generation", limit="30", fits="rtx-3060", fits_dtype="q4_k_m",
+                     fits_context="32768")
     assert not at.exception
     done = search("--fits", "rtx-3060", "--fit-dtype", "q4_k_m", "--fit-context", "32768", "--task",
                   "text-generation", "--limit", "30", "--json")
@@ -131,8 +131,8 @@ def test_browse_fits_filter_shows_what_the_cli_lists(monkeypatch):
     assert "memory fit (config facts)" in page_text  # how many were left out as unknown
     # Set from the widgets (the browser writes them to the URL under the CLI's flag names).
     at.selectbox(key="fits").set_value("h100").run()
-    at.selectbox(key="fit_dtype").set_value("fp8").run()
-    at.selectbox(key="fit_runtime").set_value("vllm").run()
+    at.selectbox(key="fits_dtype").set_value("fp8").run()
+    at.selectbox(key="fits_runtime").set_value("vllm").run()
     assert "Qwen/Qwen3-32B" in browse_ids(at.number_input(key="limit").set_value(300).run())
     st.cache_data.clear()
 

@@ -9,7 +9,7 @@ from hfdash.config import Settings
 from hfdash.errors import BadParameters, HfdashError, SnapshotError
 from hfdash.safetext import without_links
 from hfdash.ui import catalog_cache
-from hfdash.ui.browse import panel, query, state, view
+from hfdash.ui.browse import history, panel, query, state, view
 from hfdash.ui.browse.state import BrowseState
 
 
@@ -76,6 +76,7 @@ def render() -> None:
     tasks, providers = _known_lists(settings)
     options = state.choices(tasks, providers)
     state.note_link_values(options)
+    history.keep_one_entry_per_view()
     view.render_filters(options, _known_licenses(catalog_cache.settings_key(settings)), settings.catalog_source)
     browse = state.current(settings.catalog_source)
     try:

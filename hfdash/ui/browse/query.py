@@ -26,6 +26,8 @@ LOOSENABLE = {
     "updated": ("updated_after", "updated_within_days"), "gated": ("gated",), "fits on": ("fits",),
 }
 LICENSE_LABEL = "licence"
+LICENSE_SCOPE_NOTICE = (f"The licence filter looks at the first {MAX_LIMIT:,} models in this order; "
+                        "narrow the other filters to reach further.")
 
 
 def display_step(count: float) -> float:
@@ -70,7 +72,9 @@ def search(query: ModelQuery, licenses: tuple[str, ...], source: str, settings: 
         # Licence is matched on the results: ask for the most the catalog gives, keep the licensed ones.
         result = catalog_cache.search(as_searched(query).with_(limit=MAX_LIMIT), source, settings)
         kept = [r for r in result.records if r.license in licenses]
-        return replace(result, records=kept[:query.limit], total=len(kept) if result.total is not None else None)
+        counted = result.total is not None and result.total <= MAX_LIMIT
+        notices = result.notices if counted else [*result.notices, LICENSE_SCOPE_NOTICE]
+        return replace(result, records=kept[:query.limit], total=len(kept) if counted else None, notices=notices)
     except HfdashError:
         raise
     except Exception as exc:  # anything the service did not map still reaches the user as a message

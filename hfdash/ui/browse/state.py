@@ -24,8 +24,11 @@ QUERY_KEYS = {
     "created_within_days": "created_within", "updated_after": "updated_after",
     "updated_within_days": "updated_within", "gated": "gated", "sort": "sort", "limit": "limit",
 }
-# The "fits on" filter (ModelQuery.fits), named as the CLI's --fits flags.
-FITS_KEYS = {"device": "fits", "dtype": "fit_dtype", "context": "fit_context", "runtime": "fit_runtime"}
+# The "fits on" filter (ModelQuery.fits), after the CLI's --fits flags; "fits_", as the Hardware fit page
+# keeps its own "fit_" keys in the same session.
+FITS_KEYS = {"device": "fits", "dtype": "fits_dtype", "context": "fits_context", "runtime": "fits_runtime"}
+# Links from before the rename: their value is named, not silently dropped.
+RENAMED_KEYS = {"fit_dtype": "fits_dtype", "fit_context": "fits_context", "fit_runtime": "fits_runtime"}
 LICENSE_KEY = "license"
 SOURCE_KEY = "source"
 VIEW_KEY = "view"
@@ -44,7 +47,7 @@ WHOLE = {QUERY_KEYS[name]: BOUNDS[name] for name in
 PROBLEMS_KEY = "_browse_link_problems"
 # What a choice widget's options are, for "unknown device 'x'. Valid devices: ...".
 CHOICE_NOUNS = {"task": "task", "provider": "provider", "gated": "gated value", "sort": "sort", "fits": "device",
-                "fit_dtype": "precision", "fit_runtime": "runtime", "source": "source", "view": "view"}
+                "fits_dtype": "precision", "fits_runtime": "runtime", "source": "source", "view": "view"}
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,8 @@ def choices(tasks: list[str], providers: list[str]) -> dict[str, list[str]]:
 
     return {
         "task": tasks, "provider": [ANY_PROVIDER, *providers], "gated": list(GATED),
-        "sort": [s.value for s in Sort], "fits": device_ids(), "fit_dtype": list(DTYPES),
-        "fit_runtime": [AUTO_RUNTIME, *RUNTIMES], SOURCE_KEY: list(CATALOG_SOURCES), VIEW_KEY: list(VIEWS),
+        "sort": [s.value for s in Sort], "fits": device_ids(), "fits_dtype": list(DTYPES),
+        "fits_runtime": [AUTO_RUNTIME, *RUNTIMES], SOURCE_KEY: list(CATALOG_SOURCES), VIEW_KEY: list(VIEWS),
     }
 
 
@@ -79,7 +82,7 @@ def _link_problem(key: str, raw: str, options: dict[str, list[str]]) -> str | No
             parse_bound(key, raw)
         except ValueError as err:
             return str(err)
-    bounds = WHOLE.get(key) or ((1, MAX_CONTEXT) if key == "fit_context" else None)
+    bounds = WHOLE.get(key) or ((1, MAX_CONTEXT) if key == "fits_context" else None)
     if bounds is not None:
         if not raw.isdigit():
             return f"'{raw}' is not a whole number"
@@ -106,6 +109,9 @@ def note_link_values(options: dict[str, list[str]]) -> None:
             problem = _link_problem(key, raw.strip(), options)
             if problem:
                 problems[key] = problem
+    for old, new in RENAMED_KEYS.items():
+        if st.query_params.get(old) and not st.query_params.get(new):
+            problems[new] = f"this link names it {old} (now {new}); set it here"
 
 
 def link_problem(key: str) -> str | None:
@@ -134,9 +140,9 @@ def current(default_source: str) -> BrowseState:
             bounds[name] = None
     device = ss.get("fits")
     fits = None if not device else FitsOn(
-        device=device, dtype=ss.get("fit_dtype") or DEFAULT_FITS.dtype,
-        context=int(ss.get("fit_context") or DEFAULT_FITS.context),
-        runtime=None if ss.get("fit_runtime") in (None, AUTO_RUNTIME) else ss["fit_runtime"])
+        device=device, dtype=ss.get("fits_dtype") or DEFAULT_FITS.dtype,
+        context=int(ss.get("fits_context") or DEFAULT_FITS.context),
+        runtime=None if ss.get("fits_runtime") in (None, AUTO_RUNTIME) else ss["fits_runtime"])
     query = ModelQuery(
         text=(ss.get("query") or "").strip() or None, task=ss.get("task"),
         library=(ss.get("library") or "").strip() or None, min_params=bounds.get("min_params"),

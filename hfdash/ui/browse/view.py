@@ -117,13 +117,13 @@ def _fits_filter(options: dict[str, list[str]]) -> None:
                help="Only models whose estimated memory fits one such device; models whose fit is unknown "
                     "(no parameter count or KV-cache facts) are counted as left out.")
     with c2:
-        _bound(st.selectbox, "at precision", "fit_dtype", options=options["fit_dtype"],
-               index=options["fit_dtype"].index(DEFAULT_FITS.dtype))
+        _bound(st.selectbox, "at precision", "fits_dtype", options=options["fits_dtype"],
+               index=options["fits_dtype"].index(DEFAULT_FITS.dtype))
     with c3:
-        _bound(st.number_input, "at context (tokens)", "fit_context", min_value=1, max_value=MAX_CONTEXT, step=1024,
+        _bound(st.number_input, "at context (tokens)", "fits_context", min_value=1, max_value=MAX_CONTEXT, step=1024,
                value=DEFAULT_FITS.context)
     with c4:
-        _bound(st.selectbox, "on runtime", "fit_runtime", options=options["fit_runtime"], index=0,
+        _bound(st.selectbox, "on runtime", "fits_runtime", options=options["fits_runtime"], index=0,
                help="auto: llama.cpp for GGUF precisions, transformers for the others.")
 
 
