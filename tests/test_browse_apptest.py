@@ -266,3 +266,20 @@ def test_unreadable_snapshot_is_a_clear_message_naming_the_file(offline, tmp_pat
     at = open_page(source="snapshot")
     assert not at.exception and not at.dataframe
     assert str(broken) in texts(at.error) and "build_snapshot.py" in texts(at.error)
+
+
+def test_licence_filter_and_column(offline):
+    at = open_page(source="snapshot", task="text-generation", license="mit")
+    assert not at.exception
+    table = at.dataframe(key="browse_table").value
+    assert len(table) == 20 and set(table["Licence"]) == {"mit"}
+    mit = [r.id for r in catalog.search(ModelQuery(task="text-generation", limit=1000), source="snapshot").records
+           if r.license == "mit"]
+    assert shown_ids(at) == mit[:20]
+    assert at.multiselect(key="license").value == ["mit"]
+
+
+def test_offline_details_say_the_card_needs_the_hub(offline):
+    at = open_page(source="snapshot", model=WITH_OFFERS)
+    assert not at.exception
+    assert "The model card needs the Hub" in texts(at.info)
