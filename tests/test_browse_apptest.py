@@ -283,3 +283,15 @@ def test_offline_details_say_the_card_needs_the_hub(offline):
     at = open_page(source="snapshot", model=WITH_OFFERS)
     assert not at.exception
     assert "The model card needs the Hub" in texts(at.info)
+
+
+@pytest.mark.parametrize("sort, title, axis", [("created", "Created", "date"),
+                                               ("trending", "Downloads (30 days)", "log")])  # the snapshot has none
+def test_chart_axis_follows_a_date_or_score_sort(offline, sort, title, axis):
+    at = open_page(view="chart", sort=sort, source="snapshot")
+    assert not at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["yaxis"]["title"]["text"] == title
+    assert spec["layout"]["yaxis"].get("type", "date") == axis
+    plotted = {point[0] for trace in spec["data"] for point in trace["customdata"]}
+    assert plotted and plotted <= set(snapshot_ids(sort=Sort(sort)))

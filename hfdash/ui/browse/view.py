@@ -211,13 +211,18 @@ def _log_ticks(values: list[int]) -> tuple[list[int], list[str]]:
     return ticks, [human_count(t) for t in ticks]
 
 
-def chart_figure(records: list[ModelRecord], sort: Sort):
-    """Parameters against the sort's field; the records that cannot be placed are counted."""
+def chart_axis(records: list[ModelRecord], sort: Sort) -> str:
+    """The sort's record field, or downloads where no record knows it (the source served another sort)."""
+    field = SORT_FIELD[sort]
+    return field if any(getattr(r, field) is not None for r in records) else SORT_FIELD[Sort.DOWNLOADS]
+
+
+def chart_figure(records: list[ModelRecord], y: str):
+    """Parameters against record field `y`; the records that cannot be placed are counted."""
     import plotly.express as px
 
-    y = SORT_FIELD[sort]
     log_y = y in LOG_Y
-    points = [r for r in records if r.params and getattr(r, y) is not None and (getattr(r, y) > 0 or not log_y)]
+    points = [r for r in records if r.params and getattr(r, y) is not None and (not log_y or getattr(r, y) > 0)]
     frame = pd.DataFrame({"id": [r.id for r in points], "parameters": [r.params for r in points],
                           y: [getattr(r, y) for r in points], "task": [r.task or "unknown" for r in points],
                           "params_text": [human_count(r.params) for r in points],
@@ -235,12 +240,16 @@ def chart_figure(records: list[ModelRecord], sort: Sort):
 
 
 def render_chart(records: list[ModelRecord], sort: Sort) -> None:
-    figure, left_out = chart_figure(records, sort)
+    y = chart_axis(records, sort)
+    figure, left_out = chart_figure(records, y)
     st.plotly_chart(figure, key=CHART_KEY, on_select=_on_chart_select, selection_mode="points", width="stretch")
-    note = f"Vertical axis: {Y_LABELS[SORT_FIELD[sort]].lower()}, the sort order. Click a point to see its details."
+    label = Y_LABELS[y].lower()
+    note = f"Vertical axis: {label}, " + ("the sort order." if y == SORT_FIELD[sort] else
+                                          f"as this source has no {Y_LABELS[SORT_FIELD[sort]].lower()} data.")
+    note += " Click a point to see its details."
     if left_out:
-        note += f" {left_out} not plotted: parameters or {Y_LABELS[SORT_FIELD[sort]].lower()} unknown"
-        note += " or zero (log axes)." if SORT_FIELD[sort] in LOG_Y else "."
+        note += f" {left_out} not plotted: parameters or {label} unknown" + (" or zero (log axes)." if y in LOG_Y
+                                                                             else ".")
     st.caption(note)
 
 
