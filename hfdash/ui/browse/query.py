@@ -15,8 +15,7 @@ from hfdash.catalog.records import MAX_LIMIT, ModelQuery, SearchResult
 from hfdash.config import Settings
 from hfdash.errors import HfdashError, from_exception
 from hfdash.ui import catalog_cache
-
-DEFAULT_QUERY = ModelQuery()
+from hfdash.ui.browse.state import DEFAULT_QUERY
 
 # Filters a user can loosen when nothing matches: label -> the fields it clears.
 LOOSENABLE = {
