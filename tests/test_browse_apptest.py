@@ -18,6 +18,8 @@ from streamlit.testing.v1 import AppTest
 from hfdash import catalog
 from hfdash.catalog.filters import displayed_count
 from hfdash.catalog.records import ModelQuery, Sort
+from hfdash.ui.browse.query import displayed_bounds
+from hfdash.units import human_count, parse_count
 from tests.support.tokens import register_user
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,12 +60,24 @@ def texts(elements) -> str:
     return "\n".join(str(e.value) for e in elements)
 
 
-def test_filters_set_in_widgets_show_matching_rows_and_go_to_the_url(offline):
+def shown_as_bounds(low: str, high: str) -> tuple[int, int]:
+    """The raw counts whose table display (two significant digits: 8.03B shows as 8B) lies within [low, high]."""
+    return displayed_bounds(parse_count(low), parse_count(high))
+
+
+def test_displayed_bounds_keep_what_the_table_shows_as_the_bound():
+    assert shown_as_bounds("8B", "8B") == (7_950_000_000, 8_049_999_999)
+    assert shown_as_bounds("1.5B", "14B") == (1_450_000_000, 14_499_999_999)
+    assert shown_as_bounds("10B", "32B") == (9_950_000_000, 32_499_999_999)  # 9.96B shows as 10B
+
+
+def test_filters_set_in_widgets_show_matching_rows(offline):
     at = open_page(source="snapshot")
     assert not at.exception
-    at.selectbox(key="browse_task").set_value("text-generation")
-    at.select_slider[0].set_range(10**9, 10 * 10**9)
-    at.number_input(key="browse_min_likes").set_value(100)
+    at.selectbox(key="task").set_value("text-generation")
+    at.text_input(key="min_params").set_value("1B")
+    at.text_input(key="max_params").set_value("10B")
+    at.number_input(key="min_likes").set_value(100)
     at.run()
 
     assert not at.exception
@@ -76,30 +90,28 @@ def test_filters_set_in_widgets_show_matching_rows_and_go_to_the_url(offline):
     assert shown_ids(at) == snapshot_ids(task="text-generation", min_params=10**9, max_params=10 * 10**9,
                                          min_likes=100)
     assert "from **the offline snapshot**" in texts(at.markdown)
-    assert {k: at.query_params[k] for k in ("task", "min_params", "max_params", "min_likes", "source")} == {
-        "task": "text-generation", "min_params": "1B", "max_params": "10B", "min_likes": "100",
-        "source": "snapshot"}
 
 
 def test_query_string_prefills_every_filter(offline):
     at = open_page(query="qwen", task="text-generation", min_params="1.5B", max_params="8B", provider="any",
                    min_likes="50", created_after="2024-06-01", sort="likes", limit="5", source="snapshot")
     assert not at.exception and not at.warning
-    assert at.text_input(key="browse_text").value == "qwen"
-    assert at.selectbox(key="browse_task").value == "text-generation"
-    assert at.select_slider[0].value == (1_500_000_000, 8 * 10**9)  # off the slider's stops, kept
-    assert at.selectbox(key="browse_provider").value == "any"
-    assert at.number_input(key="browse_min_likes").value == 50
-    assert at.date_input(key="browse_created_after").value == dt.date(2024, 6, 1)
-    assert at.selectbox(key="browse_sort").value == "likes"
-    assert at.number_input(key="browse_limit").value == 5
-    assert at.radio(key="browse_source").value == "snapshot"
+    assert at.text_input(key="query").value == "qwen"
+    assert at.selectbox(key="task").value == "text-generation"
+    assert (at.text_input(key="min_params").value, at.text_input(key="max_params").value) == ("1.5B", "8B")
+    assert at.selectbox(key="provider").value == "any"
+    assert at.number_input(key="min_likes").value == 50
+    assert at.date_input(key="created_after").value == dt.date(2024, 6, 1)
+    assert at.selectbox(key="sort").value == "likes"
+    assert at.number_input(key="limit").value == 5
+    assert at.radio(key="source").value == "snapshot"
 
     ids = shown_ids(at)
     assert 0 < len(ids) <= 5 and all("qwen" in i.lower() for i in ids)
     likes = list(at.dataframe(key="browse_table").value["Likes"])
     assert likes == sorted(likes, reverse=True)
-    assert ids == snapshot_ids(text="qwen", task="text-generation", min_params=1_500_000_000, max_params=8 * 10**9,
+    low, high = shown_as_bounds("1.5B", "8B")
+    assert ids == snapshot_ids(text="qwen", task="text-generation", min_params=low, max_params=high,
                                provider="any", min_likes=50, created_after=dt.date(2024, 6, 1), sort=Sort.LIKES,
                                limit=5)
 
@@ -153,18 +165,27 @@ def test_detail_panel_links_carry_the_model_and_add_to_shortlist(offline):
     assert at.button(key="browse_shortlist_toggle").label == "Remove from shortlist"
 
 
-def test_chart_view_plots_the_same_results_on_log_axes(offline):
+def test_chart_plots_the_same_results_against_the_sort_with_readable_hover(offline):
     at = open_page(view="chart", task="text-generation", min_likes="1000", source="snapshot")
     assert not at.exception
     charts = at.get("plotly_chart")
     assert len(charts) == 1
     spec = json.loads(charts[0].proto.spec)
     assert spec["layout"]["xaxis"]["type"] == "log" and spec["layout"]["yaxis"]["type"] == "log"
-    plotted = {point[0] for trace in spec["data"] for point in trace["customdata"]}
-    assert plotted == set(snapshot_ids(task="text-generation", min_likes=1000))
-    at.radio(key="browse_y").set_value("likes").run()
-    assert at.query_params["y"] == "likes"
-    assert json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["yaxis"]["title"]["text"] == "Likes"
+    assert spec["layout"]["yaxis"]["title"]["text"] == "Downloads (30 days)"  # the default sort
+    plotted = {point[0]: point[1] for trace in spec["data"] for point in trace["customdata"]}
+    assert set(plotted) == set(snapshot_ids(task="text-generation", min_likes=1000))
+    params = {r.id: r.params for r in catalog.search(ModelQuery(task="text-generation", min_likes=1000),
+                                                     source="snapshot").records}
+    assert plotted == {model_id: human_count(params[model_id]) for model_id in plotted}  # "6.74B", not 6738418000
+    assert "Parameters: %{customdata[1]}" in spec["data"][0]["hovertemplate"]
+
+    at.selectbox(key="sort").set_value("likes").run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["yaxis"]["title"]["text"] == "Likes"
+    likes = {r.id: r.likes for r in catalog.search(ModelQuery(task="text-generation", min_likes=1000, sort=Sort.LIKES),
+                                                   source="snapshot").records}
+    assert {p[0]: p[2] for t in spec["data"] for p in t["customdata"]} == {i: f"{n:,}" for i, n in likes.items()}
 
 
 def test_live_hub_answers_when_it_is_up(hub):
@@ -257,3 +278,32 @@ def test_unreadable_snapshot_is_a_clear_message_naming_the_file(offline, tmp_pat
     at = open_page(source="snapshot")
     assert not at.exception and not at.dataframe
     assert str(broken) in texts(at.error) and "build_snapshot.py" in texts(at.error)
+
+
+def test_licence_filter_and_column(offline):
+    at = open_page(source="snapshot", task="text-generation", license="mit")
+    assert not at.exception
+    table = at.dataframe(key="browse_table").value
+    assert len(table) == 20 and set(table["Licence"]) == {"mit"}
+    mit = [r.id for r in catalog.search(ModelQuery(task="text-generation", limit=1000), source="snapshot").records
+           if r.license == "mit"]
+    assert shown_ids(at) == mit[:20]
+    assert at.multiselect(key="license").value == ["mit"]
+
+
+def test_offline_details_say_the_card_needs_the_hub(offline):
+    at = open_page(source="snapshot", model=WITH_OFFERS)
+    assert not at.exception
+    assert "The model card needs the Hub" in texts(at.info)
+
+
+@pytest.mark.parametrize("sort, title, axis", [("created", "Created", "date"),
+                                               ("trending", "Downloads (30 days)", "log")])  # the snapshot has none
+def test_chart_axis_follows_a_date_or_score_sort(offline, sort, title, axis):
+    at = open_page(view="chart", sort=sort, source="snapshot")
+    assert not at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["yaxis"]["title"]["text"] == title
+    assert spec["layout"]["yaxis"].get("type", "date") == axis
+    plotted = {point[0] for trace in spec["data"] for point in trace["customdata"]}
+    assert plotted and plotted <= set(snapshot_ids(sort=Sort(sort)))
