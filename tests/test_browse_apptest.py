@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 import streamlit as st
@@ -18,8 +18,7 @@ from streamlit.testing.v1 import AppTest
 from hfdash import catalog
 from hfdash.catalog.filters import displayed_count
 from hfdash.catalog.records import ModelQuery, Sort
-from hfdash.ui.browse.query import displayed_bounds
-from hfdash.units import human_count, parse_count
+from hfdash.units import human_count
 from tests.support.tokens import register_user
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,17 +57,6 @@ def snapshot_ids(**query) -> list[str]:
 
 def texts(elements) -> str:
     return "\n".join(str(e.value) for e in elements)
-
-
-def shown_as_bounds(low: str, high: str) -> tuple[int, int]:
-    """The raw counts whose table display (two significant digits: 8.03B shows as 8B) lies within [low, high]."""
-    return displayed_bounds(parse_count(low), parse_count(high))
-
-
-def test_displayed_bounds_keep_what_the_table_shows_as_the_bound():
-    assert shown_as_bounds("8B", "8B") == (7_950_000_000, 8_049_999_999)
-    assert shown_as_bounds("1.5B", "14B") == (1_450_000_000, 14_499_999_999)
-    assert shown_as_bounds("10B", "32B") == (9_950_000_000, 32_499_999_999)  # 9.96B shows as 10B
 
 
 def test_filters_set_in_widgets_show_matching_rows(offline):
@@ -110,8 +98,7 @@ def test_query_string_prefills_every_filter(offline):
     assert 0 < len(ids) <= 5 and all("qwen" in i.lower() for i in ids)
     likes = list(at.dataframe(key="browse_table").value["Likes"])
     assert likes == sorted(likes, reverse=True)
-    low, high = shown_as_bounds("1.5B", "8B")
-    assert ids == snapshot_ids(text="qwen", task="text-generation", min_params=low, max_params=high,
+    assert ids == snapshot_ids(text="qwen", task="text-generation", min_params=1_500_000_000, max_params=8 * 10**9,
                                provider="any", min_likes=50, created_after=dt.date(2024, 6, 1), sort=Sort.LIKES,
                                limit=5)
 
@@ -284,17 +271,30 @@ def test_licence_filter_and_column(offline):
     at = open_page(source="snapshot", task="text-generation", license="mit")
     assert not at.exception
     table = at.dataframe(key="browse_table").value
-    assert len(table) == 20 and set(table["Licence"]) == {"mit"}
+    assert len(table) == 20 and set(table["License"]) == {"mit"}
     mit = [r.id for r in catalog.search(ModelQuery(task="text-generation", limit=1000), source="snapshot").records
            if r.license == "mit"]
     assert shown_ids(at) == mit[:20]
+    assert "**20** of **" in texts(at.markdown)  # the catalog counts every licensed match
     assert at.multiselect(key="license").value == ["mit"]
 
 
-def test_offline_details_say_the_card_needs_the_hub(offline):
+def test_offline_details_say_the_card_needs_the_hub_and_list_the_snapshots_gguf_copies(offline):
     at = open_page(source="snapshot", model=WITH_OFFERS)
     assert not at.exception
     assert "The model card needs the Hub" in texts(at.info)
+    copies = catalog.get_model(WITH_OFFERS, source="snapshot").gguf_copies
+    assert copies and f"**Quantized variants** ({len(copies)})" in texts(at.markdown)
+    assert all(f"`{copy}`" in texts(at.markdown) for copy in copies)
+    fit_links = [link.proto.query_string for link in at.main.get("page_link") if link.value == "Hardware fit"]
+    assert [q.rsplit("models=", 1)[1] for q in fit_links] == [quote(copy, safe="") for copy in copies]
+
+
+def test_a_licence_that_empties_the_results_is_named_to_loosen(offline):
+    at = open_page(source="snapshot", task="text-generation", query="qwen", license="no-such-licence")
+    assert not at.exception and not at.dataframe
+    warning = texts(at.warning)
+    assert "**licence**" in warning and "**task**" not in warning
 
 
 @pytest.mark.parametrize("sort, title, axis", [("created", "Created", "date"),

@@ -131,7 +131,7 @@ def test_back_from_another_page_lands_on_browse_with_its_own_parameters(app_serv
 def test_licence_filter_shows_only_that_licence(app_server, page):
     server = app_server(env={"HF_HUB_OFFLINE": "1"})
     open_browse(page, server)
-    page.get_by_role("combobox", name="Licence").fill("llama3.1")
+    page.get_by_role("combobox", name="License").fill("llama3.1")
     page.get_by_role("option", name="llama3.1", exact=True).click()
     page.keyboard.press("Escape")
     page.wait_for_function("() => location.search.includes('license=llama3.1')", timeout=30_000)

@@ -6,55 +6,46 @@ import streamlit as st
 
 from hfdash.catalog.records import ModelQuery, SearchResult
 from hfdash.config import Settings
-from hfdash.errors import BadParameters, HfdashError, SnapshotError
+from hfdash.errors import BadParameters, HfdashError
 from hfdash.safetext import without_links
 from hfdash.ui import catalog_cache
 from hfdash.ui.browse import history, panel, query, state, view
 from hfdash.ui.browse.state import BrowseState
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _known_licenses(key: str) -> list[str]:
-    """The licences the snapshot lists: the licence filter's suggestions (any other id can be typed)."""
-    from hfdash.catalog import snapshot
-
+def _known_lists(settings: Settings) -> tuple[list[str], list[str], list[str]]:
+    """Tasks, providers and licences the filters offer (a licence not listed can still be typed)."""
     try:
-        return snapshot.load(catalog_cache._settings(key).snapshot).values("license")
-    except SnapshotError:
-        return []
-
-
-def _known_lists(settings: Settings) -> tuple[list[str], list[str]]:
-    try:
-        return catalog_cache.known_tasks(settings), catalog_cache.known_providers(settings)
+        return (catalog_cache.known_tasks(settings), catalog_cache.known_providers(settings),
+                catalog_cache.known_licenses(settings))
     except HfdashError as err:
         st.error(without_links(err.user_message()))
-        return [], []
+        return [], [], []
 
 
 def run_search(browse: BrowseState, settings: Settings) -> SearchResult | None:
     """Search; which source answers (and any fallback notice) is the catalog's source policy. A failure is
     shown as a message; None when nothing answered."""
     try:
-        return query.search(browse.query, browse.licenses, browse.source, settings)
+        return query.search(browse.query, browse.source, settings)
     except HfdashError as err:
         st.error(without_links(err.user_message()))
         return None
 
 
 def _render_empty(browse: BrowseState, result: SearchResult, settings: Settings) -> None:
-    def search_one(loosened: ModelQuery, licenses: tuple[str, ...]) -> SearchResult:
-        return query.search(loosened, licenses, result.source, settings)
+    def search_one(loosened: ModelQuery) -> SearchResult:
+        return query.search(loosened, result.source, settings)
 
     try:
-        hints = query.loosen_suggestions(browse.query, browse.licenses, search_one)
+        hints = query.loosen_suggestions(browse.query, search_one)
     except HfdashError as err:
         st.warning(without_links(f"No models match these filters ({err.user_message()})"))
         return
     if hints:
         st.warning("No models match these filters. Loosen " + " or ".join(f"**{h}**" for h in hints)
                    + " to get results.")
-    elif browse.query == state.DEFAULT_QUERY and not browse.licenses:
+    elif browse.query == state.DEFAULT_QUERY:
         st.warning("This source has no models.")
     else:
         st.warning("No models match these filters, and loosening any single one is not enough: "
@@ -63,11 +54,11 @@ def _render_empty(browse: BrowseState, result: SearchResult, settings: Settings)
 
 def render() -> None:
     settings = catalog_cache.current_settings()
-    tasks, providers = _known_lists(settings)
+    tasks, providers, licenses = _known_lists(settings)
     options = state.choices(tasks, providers)
     state.note_link_values(options)
     history.keep_one_entry_per_view()
-    view.render_filters(options, _known_licenses(catalog_cache.settings_key(settings)), settings.catalog_source)
+    view.render_filters(options, licenses, settings.catalog_source)
     browse = state.current(settings.catalog_source)
     try:
         browse.query.validate()

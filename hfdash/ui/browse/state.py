@@ -53,7 +53,6 @@ CHOICE_NOUNS = {"task": "task", "provider": "provider", "gated": "gated value", 
 @dataclass(frozen=True)
 class BrowseState:
     query: ModelQuery
-    licenses: tuple[str, ...]
     source: str
     view: str
     model: str | None
@@ -150,10 +149,10 @@ def current(default_source: str) -> BrowseState:
         min_downloads=_whole(ss.get("min_downloads")), created_after=ss.get("created_after"),
         created_within_days=_whole(ss.get("created_within")), updated_after=ss.get("updated_after"),
         updated_within_days=_whole(ss.get("updated_within")),
-        gated=GATED.get(ss.get("gated") or ""), fits=fits, sort=Sort(ss.get("sort") or DEFAULT_QUERY.sort.value),
+        gated=GATED.get(ss.get("gated") or ""), licenses=tuple(ss.get(LICENSE_KEY) or ()) or None, fits=fits,
+        sort=Sort(ss.get("sort") or DEFAULT_QUERY.sort.value),
         limit=min(int(ss.get("limit") or DEFAULT_QUERY.limit), MAX_LIMIT))
-    return BrowseState(query=query, licenses=tuple(ss.get(LICENSE_KEY) or ()),
-                       source=ss.get(SOURCE_KEY) or default_source, view=ss.get(VIEW_KEY) or VIEWS[0],
+    return BrowseState(query=query, source=ss.get(SOURCE_KEY) or default_source, view=ss.get(VIEW_KEY) or VIEWS[0],
                        model=selected_model())
 
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import pandas as pd
 import streamlit as st
 
 from hfdash.catalog.filters import FIELD_LABELS
-from hfdash.catalog.records import MAX_COUNT, MAX_LIMIT, MAX_WITHIN_DAYS, SORT_FIELD, ModelRecord, SearchResult, Sort
+from hfdash.catalog.records import (MAX_COUNT, MAX_LIMIT, MAX_WITHIN_DAYS, SORT_FIELD, Column, ModelRecord,
+                                    SearchResult, Sort, column, format_value, table_columns)
 from hfdash.config import CATALOG_SOURCE_LABELS, CATALOG_SOURCES
 from hfdash.safetext import without_links
-from hfdash.ui import model_facts
 from hfdash.ui.browse import state
 from hfdash.ui.browse.state import (DATE_RANGE, DEFAULT_FITS, DEFAULT_QUERY, FITS_KEYS, LICENSE_KEY, QUERY_KEYS,
                                     SOURCE_KEY, VIEW_KEY, VIEWS)
@@ -48,11 +49,11 @@ def render_filters(options: dict[str, list[str]], licenses: list[str], default_s
     search, task, license_, low, high, sort = st.columns([3, 2, 2, 1.4, 1.4, 1.5])
     with search:
         _bound(st.text_input, "Search model ids", QUERY_KEYS["text"], placeholder="e.g. qwen, Llama 3.1",
-               help="Case-insensitive part of the repo id; a space matches a dash.")
+               help="Case-insensitive part of the repo id; spaces, dashes, dots and underscores match each other.")
     with task:
         _bound(st.selectbox, "Task", "task", options=options["task"], index=None, placeholder="any task")
     with license_:
-        _bound(st.multiselect, "Licence", LICENSE_KEY, options=licenses, placeholder="any licence",
+        _bound(st.multiselect, "License", LICENSE_KEY, options=licenses, placeholder="any license",
                accept_new_options=True, help="The licence id on the Hub, e.g. apache-2.0, mit, llama3.1.")
     with low:
         _params_bound("Min parameters", "min_params", "no min")
@@ -145,30 +146,48 @@ def render_view_choice() -> str:
 
 # --- results ------------------------------------------------------------------------------
 
+def _result_columns() -> tuple[Column, ...]:
+    """The catalog's result-table columns, with the licence (a filter of this page) after the task."""
+    columns = list(table_columns())
+    after_task = next(i for i, c in enumerate(columns) if c.name == "task") + 1
+    return (*columns[:after_task], column("license"), *columns[after_task:])
+
+
+RESULT_COLUMNS = _result_columns()
+WIDTHS: dict[str, Literal["small", "medium", "large"]] = {"id": "medium", "providers": "large"}  # else small
+
+
+def _values(records: list[ModelRecord], col: Column, endpoint: str):
+    values = [getattr(r, col.name) for r in records]
+    if col.name == "id":
+        return [model_url(v, endpoint) for v in values]
+    if col.format in ("int", "count"):
+        return pd.array(values, dtype="Int64")
+    if col.format == "date":
+        return pd.to_datetime(pd.Series(values, dtype="object"))
+    if col.format == "list":
+        return [format_value(v, col.format) for v in values]
+    return values
+
+
 def results_frame(records: list[ModelRecord], endpoint: str) -> pd.DataFrame:
-    return pd.DataFrame({
-        "Model": [model_url(r.id, endpoint) for r in records],
-        "Task": [r.task for r in records],
-        "Licence": [r.license for r in records],
-        "Parameters": pd.array([r.params for r in records], dtype="Int64"),
-        "Likes": pd.array([r.likes for r in records], dtype="Int64"),
-        "Downloads": pd.array([r.downloads for r in records], dtype="Int64"),
-        "Created": pd.to_datetime(pd.Series([r.created_at for r in records], dtype="object")),
-        "Providers": [model_facts.providers_text(r.providers) for r in records],
-    })
+    return pd.DataFrame({col.label: _values(records, col, endpoint) for col in RESULT_COLUMNS})
 
 
-TABLE_COLUMNS = {
-    "Model": st.column_config.LinkColumn("Model", display_text=r"^https?://[^/]+/(.*)$", width="medium",
-                                         help="Opens the model's page on the Hub"),
-    "Task": st.column_config.TextColumn("Task", width="small"),
-    "Licence": st.column_config.TextColumn("Licence", width="small"),
-    "Parameters": st.column_config.NumberColumn("Parameters", format="compact", width="small"),
-    "Likes": st.column_config.NumberColumn("Likes", format="localized", width="small"),
-    "Downloads": st.column_config.NumberColumn("Downloads", format="localized", help="Last 30 days", width="small"),
-    "Created": st.column_config.DateColumn("Created", format="YYYY-MM-DD", width="small"),
-    "Providers": st.column_config.TextColumn("Providers", width="large"),
-}
+def _column_config(col: Column):
+    width = WIDTHS.get(col.name, "small")
+    if col.name == "id":
+        return st.column_config.LinkColumn(col.label, display_text=r"^https?://[^/]+/(.*)$", width=width,
+                                           help="Opens the model's page on the Hub")
+    if col.format in ("int", "count"):
+        return st.column_config.NumberColumn(col.label, format="compact" if col.format == "count" else "localized",
+                                             help=col.help, width=width)
+    if col.format == "date":
+        return st.column_config.DateColumn(col.label, format="YYYY-MM-DD", help=col.help, width=width)
+    return st.column_config.TextColumn(col.label, help=col.help, width=width)
+
+
+TABLE_COLUMNS = {col.label: _column_config(col) for col in RESULT_COLUMNS}
 
 
 def _on_table_select() -> None:
@@ -191,8 +210,7 @@ def render_table(records: list[ModelRecord], endpoint: str) -> None:
 
 
 # The chart's vertical axis: the sort's field, on a log scale where it is a count.
-Y_LABELS = {"trending": "Trending score", "likes": "Likes", "downloads": "Downloads (30 days)",
-            "created_at": "Created", "last_modified": "Updated"}
+Y_LABELS = {field: column(field).label for field in SORT_FIELD.values()}
 LOG_Y = ("trending", "likes", "downloads")
 
 
