@@ -4,8 +4,10 @@ Streamlit (1.67) writes a bound widget's change with `history.replaceState`: the
 skips every earlier view. And when the user leaves for another page, it first writes the Browse URL
 without Browse's parameters (their widgets are gone), so Back would land on a bare Browse. This script,
 run once per browser tab, turns a Browse URL write that follows the user's input on a widget into a new
-entry, and drops the Browse URL writes that follow a click on a page link. Streamlit's own Back/Forward
-handling (`is_history_navigation`) then restores each view's widgets from its URL.
+entry, drops the Browse URL writes that follow a click on a page link, and keeps the page a link opens
+at one entry when it then writes its own parameters (Streamlit pushes that write: the Hardware fit page
+settles its URL on its first run). Streamlit's own Back/Forward handling (`is_history_navigation`) then
+restores each view's widgets from its URL.
 """
 
 from __future__ import annotations
@@ -32,8 +34,11 @@ SCRIPT = """<script>
     return next && next.pathname === location.pathname && /\\/Browse$/.test(location.pathname)
       && Date.now() - lastInput < WINDOW_MS;
   };
+  const samePage = (url) => !!url && new URL(url, location.href).pathname === location.pathname;
   history.pushState = (state, unused, url) => {
     if (onBrowse(url) && onLink) return;
+    // The page a link opened writing its own parameters: still the entry the link made.
+    if (samePage(url) && onLink && Date.now() - lastInput < WINDOW_MS) return replace(state, unused, url);
     push(state, unused, url);
   };
   history.replaceState = (state, unused, url) => {
