@@ -14,8 +14,9 @@ import re
 # directives, and math (KaTeX); and the backslash, so the text's own escapes cannot undo ours.
 # `<` is enough for HTML and autolinks; `>` (quote) stays usable.
 _LINK_STARTS = re.compile(r"([\\\[\]<$])")
-# What would still become a link by itself (GFM autolink literals): scheme://, www., and e-mail @.
-_BARE_LINKS = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|(?<=\bwww)(\.)|(@)")
+# What would still become a link by itself (GFM autolink literals): scheme://, www., and e-mail @. The
+# renderer finds these in the text after unescaping it, so escapes cannot stop them: a code span can.
+_BARE_LINKS = re.compile(r"(?i)(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s`]*|[^\s`@]*@[^\s`]*")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
 _LINK_OR_IMAGE = re.compile(r"\[[^\]]*\]\s*[(\[]|<[a-z][a-z0-9+.-]*:|\b(?:https?|ftp)://|\bwww\.", re.IGNORECASE)
@@ -55,5 +56,10 @@ def _outside_code_spans(line: str) -> str:
 
 
 def _neutralise(text: str) -> str:
-    text = _LINK_STARTS.sub(r"\\\1", text)
-    return _BARE_LINKS.sub(lambda m: "\\" + m.group(0), text)
+    parts, last = [], 0
+    for bare in _BARE_LINKS.finditer(text):
+        parts.append(_LINK_STARTS.sub(r"\\\1", text[last:bare.start()]))
+        parts.append(f"`{bare.group(0)}`")
+        last = bare.end()
+    parts.append(_LINK_STARTS.sub(r"\\\1", text[last:]))
+    return "".join(parts)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 import streamlit as st
@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 from hfdash import catalog
 from hfdash.catalog.filters import displayed_count
 from hfdash.catalog.records import ModelQuery, Sort
+from hfdash.units import human_count
 from tests.support.tokens import register_user
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,12 +59,13 @@ def texts(elements) -> str:
     return "\n".join(str(e.value) for e in elements)
 
 
-def test_filters_set_in_widgets_show_matching_rows_and_go_to_the_url(offline):
+def test_filters_set_in_widgets_show_matching_rows(offline):
     at = open_page(source="snapshot")
     assert not at.exception
-    at.selectbox(key="browse_task").set_value("text-generation")
-    at.select_slider[0].set_range(10**9, 10 * 10**9)
-    at.number_input(key="browse_min_likes").set_value(100)
+    at.selectbox(key="task").set_value("text-generation")
+    at.text_input(key="min_params").set_value("1B")
+    at.text_input(key="max_params").set_value("10B")
+    at.number_input(key="min_likes").set_value(100)
     at.run()
 
     assert not at.exception
@@ -76,24 +78,21 @@ def test_filters_set_in_widgets_show_matching_rows_and_go_to_the_url(offline):
     assert shown_ids(at) == snapshot_ids(task="text-generation", min_params=10**9, max_params=10 * 10**9,
                                          min_likes=100)
     assert "from **the offline snapshot**" in texts(at.markdown)
-    assert {k: at.query_params[k] for k in ("task", "min_params", "max_params", "min_likes", "source")} == {
-        "task": "text-generation", "min_params": "1B", "max_params": "10B", "min_likes": "100",
-        "source": "snapshot"}
 
 
 def test_query_string_prefills_every_filter(offline):
     at = open_page(query="qwen", task="text-generation", min_params="1.5B", max_params="8B", provider="any",
                    min_likes="50", created_after="2024-06-01", sort="likes", limit="5", source="snapshot")
     assert not at.exception and not at.warning
-    assert at.text_input(key="browse_text").value == "qwen"
-    assert at.selectbox(key="browse_task").value == "text-generation"
-    assert at.select_slider[0].value == (1_500_000_000, 8 * 10**9)  # off the slider's stops, kept
-    assert at.selectbox(key="browse_provider").value == "any"
-    assert at.number_input(key="browse_min_likes").value == 50
-    assert at.date_input(key="browse_created_after").value == dt.date(2024, 6, 1)
-    assert at.selectbox(key="browse_sort").value == "likes"
-    assert at.number_input(key="browse_limit").value == 5
-    assert at.radio(key="browse_source").value == "snapshot"
+    assert at.text_input(key="query").value == "qwen"
+    assert at.selectbox(key="task").value == "text-generation"
+    assert (at.text_input(key="min_params").value, at.text_input(key="max_params").value) == ("1.5B", "8B")
+    assert at.selectbox(key="provider").value == "any"
+    assert at.number_input(key="min_likes").value == 50
+    assert at.date_input(key="created_after").value == dt.date(2024, 6, 1)
+    assert at.selectbox(key="sort").value == "likes"
+    assert at.number_input(key="limit").value == 5
+    assert at.radio(key="source").value == "snapshot"
 
     ids = shown_ids(at)
     assert 0 < len(ids) <= 5 and all("qwen" in i.lower() for i in ids)
@@ -153,18 +152,27 @@ def test_detail_panel_links_carry_the_model_and_add_to_shortlist(offline):
     assert at.button(key="browse_shortlist_toggle").label == "Remove from shortlist"
 
 
-def test_chart_view_plots_the_same_results_on_log_axes(offline):
+def test_chart_plots_the_same_results_against_the_sort_with_readable_hover(offline):
     at = open_page(view="chart", task="text-generation", min_likes="1000", source="snapshot")
     assert not at.exception
     charts = at.get("plotly_chart")
     assert len(charts) == 1
     spec = json.loads(charts[0].proto.spec)
     assert spec["layout"]["xaxis"]["type"] == "log" and spec["layout"]["yaxis"]["type"] == "log"
-    plotted = {point[0] for trace in spec["data"] for point in trace["customdata"]}
-    assert plotted == set(snapshot_ids(task="text-generation", min_likes=1000))
-    at.radio(key="browse_y").set_value("likes").run()
-    assert at.query_params["y"] == "likes"
-    assert json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["yaxis"]["title"]["text"] == "Likes"
+    assert spec["layout"]["yaxis"]["title"]["text"] == "Downloads (30 days)"  # the default sort
+    plotted = {point[0]: point[1] for trace in spec["data"] for point in trace["customdata"]}
+    assert set(plotted) == set(snapshot_ids(task="text-generation", min_likes=1000))
+    params = {r.id: r.params for r in catalog.search(ModelQuery(task="text-generation", min_likes=1000),
+                                                     source="snapshot").records}
+    assert plotted == {model_id: human_count(params[model_id]) for model_id in plotted}  # "6.74B", not 6738418000
+    assert "Parameters: %{customdata[1]}" in spec["data"][0]["hovertemplate"]
+
+    at.selectbox(key="sort").set_value("likes").run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["yaxis"]["title"]["text"] == "Likes"
+    likes = {r.id: r.likes for r in catalog.search(ModelQuery(task="text-generation", min_likes=1000, sort=Sort.LIKES),
+                                                   source="snapshot").records}
+    assert {p[0]: p[2] for t in spec["data"] for p in t["customdata"]} == {i: f"{n:,}" for i, n in likes.items()}
 
 
 def test_live_hub_answers_when_it_is_up(hub):
@@ -257,3 +265,45 @@ def test_unreadable_snapshot_is_a_clear_message_naming_the_file(offline, tmp_pat
     at = open_page(source="snapshot")
     assert not at.exception and not at.dataframe
     assert str(broken) in texts(at.error) and "build_snapshot.py" in texts(at.error)
+
+
+def test_licence_filter_and_column(offline):
+    at = open_page(source="snapshot", task="text-generation", license="mit")
+    assert not at.exception
+    table = at.dataframe(key="browse_table").value
+    assert len(table) == 20 and set(table["License"]) == {"mit"}
+    mit = [r.id for r in catalog.search(ModelQuery(task="text-generation", limit=1000), source="snapshot").records
+           if r.license == "mit"]
+    assert shown_ids(at) == mit[:20]
+    assert "**20** of **" in texts(at.markdown)  # the catalog counts every licensed match
+    assert at.multiselect(key="license").value == ["mit"]
+
+
+def test_offline_details_say_the_card_needs_the_hub_and_list_the_snapshots_gguf_copies(offline):
+    at = open_page(source="snapshot", model=WITH_OFFERS)
+    assert not at.exception
+    assert "The model card needs the Hub" in texts(at.info)
+    copies = catalog.get_model(WITH_OFFERS, source="snapshot").gguf_copies
+    assert copies and f"**Quantized variants** ({len(copies)})" in texts(at.markdown)
+    assert all(f"`{copy}`" in texts(at.markdown) for copy in copies)
+    fit_links = [link.proto.query_string for link in at.main.get("page_link") if link.value == "Hardware fit"]
+    assert [q.rsplit("models=", 1)[1] for q in fit_links] == [quote(copy, safe="") for copy in copies]
+
+
+def test_a_licence_that_empties_the_results_is_named_to_loosen(offline):
+    at = open_page(source="snapshot", task="text-generation", query="qwen", license="no-such-licence")
+    assert not at.exception and not at.dataframe
+    warning = texts(at.warning)
+    assert "**licence**" in warning and "**task**" not in warning
+
+
+@pytest.mark.parametrize("sort, title, axis", [("created", "Created", "date"),
+                                               ("trending", "Downloads (30 days)", "log")])  # the snapshot has none
+def test_chart_axis_follows_a_date_or_score_sort(offline, sort, title, axis):
+    at = open_page(view="chart", sort=sort, source="snapshot")
+    assert not at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["yaxis"]["title"]["text"] == title
+    assert spec["layout"]["yaxis"].get("type", "date") == axis
+    plotted = {point[0] for trace in spec["data"] for point in trace["customdata"]}
+    assert plotted and plotted <= set(snapshot_ids(sort=Sort(sort)))

@@ -38,6 +38,7 @@ def test_filter_and_shortlist_survive_a_reload(app_server, page):
     search.fill("qwen2.5")
     search.press("Enter")
     page.wait_for_function("() => location.search.includes('query=qwen2.5')", timeout=30_000)
+    page.get_by_text("More filters").click()
     likes = page.get_by_role("spinbutton", name="Min likes")
     likes.fill("1000")
     likes.press("Enter")

@@ -277,3 +277,9 @@ def test_licence_filter_takes_any_of_several_ids_ignoring_case():
     assert {r.license for r in both.records} == {"mit", "apache-2.0"}
     assert both.total == mit.total + apache.total and mit.total > 0 and apache.total > 0
     assert both.excluded_unknown["license"] > 0  # records with no licence are counted as left out
+
+
+def test_known_licenses_are_the_snapshots_licence_ids():
+    known = catalog.known_licenses()
+    assert {"mit", "apache-2.0", "llama3.1"} <= set(known) and known == sorted(set(known))
+    assert all(catalog.search(ModelQuery(licenses=(lic,), limit=1), source="snapshot").records for lic in known[:5])

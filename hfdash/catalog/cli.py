@@ -17,6 +17,7 @@ from hfdash.catalog.records import (MAX_LIMIT, FitsOn, ModelQuery, SearchResult,
                                     detail_rows, format_value, table_columns)
 from hfdash.config import CATALOG_SOURCES
 from hfdash.units import human_bytes, human_count, parse_count
+from hfdash.vocab import model_url
 
 DEFAULT_REFRESH_LIMIT = 20_000
 CARD_PREVIEW_LINES = 15
@@ -153,7 +154,7 @@ def run_details(args) -> int:
         json.dump(_json_details(found), sys.stdout, indent=2)
         print()
     else:
-        print(details_text(found, whole_card=args.card))
+        print(details_text(found, whole_card=args.card, endpoint=settings.endpoint))
     return 0
 
 
@@ -170,14 +171,14 @@ def _list(values: tuple | None) -> list | None:
     return None if values is None else list(values)
 
 
-def details_text(found: ModelDetails, *, whole_card: bool) -> str:
+def details_text(found: ModelDetails, *, whole_card: bool, endpoint: str) -> str:
     """The detail rows, config facts, relations and card as terminal text; untrusted text loses its control
     characters (a card cannot move the cursor or recolour the terminal)."""
     record = found.record
     rows = [*detail_rows(record), *config_rows(record.config, known_only=True),
             ("Tags", format_value(found.tags, "list")), ("Base models", format_value(found.base_models, "list"))]
     width = max(len(label) for label, _ in rows)
-    lines = [_printable(record.id), record.url, ""]
+    lines = [_printable(record.id), model_url(record.id, endpoint), ""]
     lines += [f"{label.ljust(width)}  {_printable(text)}" for label, text in rows]
     lines += ["", *_variant_lines(found.quantized), ""]
     if found.card_text is None:

@@ -187,8 +187,13 @@ def field_label(name: str) -> str:
 
 def table_columns() -> tuple[Column, ...]:
     """The fields a result table shows, in record order."""
-    return tuple(Column(f.name, f.metadata["heading"], f.metadata["label"], f.metadata["format"], f.metadata["help"])
-                 for f in _RECORD_FIELDS.values() if f.metadata["heading"])
+    return tuple(column(name) for name, f in _RECORD_FIELDS.items() if f.metadata["heading"])
+
+
+def column(name: str) -> Column:
+    """ModelRecord field `name` as a table column (its heading is the field name where it has none)."""
+    f = _RECORD_FIELDS[name]
+    return Column(name, f.metadata["heading"] or name, f.metadata["label"], f.metadata["format"], f.metadata["help"])
 
 
 def format_value(value, fmt: str, *, unknown: str = UNKNOWN) -> str:

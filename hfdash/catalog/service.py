@@ -73,6 +73,11 @@ def known_tasks(settings: Settings | None = None) -> list[str]:
     return sorted(set(HUB_TASKS) | set(_snapshot_values(settings, "task")))
 
 
+def known_licenses(settings: Settings | None = None) -> list[str]:
+    """The licence ids the snapshot's models carry (the Hub has no list of them)."""
+    return _snapshot_values(settings, "license")
+
+
 def known_providers(settings: Settings | None = None) -> list[str]:
     """The Hub's Inference Providers plus any provider the snapshot lists (from the litellm catalog)."""
     from typing import get_args

@@ -127,6 +127,11 @@ def _known_tasks(key: str) -> list[str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
+def _known_licenses(key: str) -> list[str]:
+    return catalog.known_licenses(settings=_settings(key))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
 def _known_providers(key: str) -> list[str]:
     return catalog.known_providers(settings=_settings(key))
 
@@ -141,3 +146,7 @@ def known_tasks(settings: Settings | None = None) -> list[str]:
 
 def known_providers(settings: Settings | None = None) -> list[str]:
     return _known_providers(settings_key(settings or current_settings()))
+
+
+def known_licenses(settings: Settings | None = None) -> list[str]:
+    return _known_licenses(settings_key(settings or current_settings()))

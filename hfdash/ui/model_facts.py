@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from hfdash.catalog.records import ModelConfig, ModelRecord, config_rows, detail_rows, format_value
-
-def providers_text(providers: tuple[str, ...] | None) -> str:
-    return format_value(providers, "list")
+from hfdash.catalog.records import ModelConfig, ModelRecord, config_rows, detail_rows
 
 
 def overview_facts(record: ModelRecord) -> dict[str, str]:
