@@ -207,6 +207,12 @@ def test_a_linked_model_opens_in_the_backend_that_can_run_it_and_says_why():
     assert no_token.cannot_run is not None and "no Hugging Face token is set" in no_token.reason
     assert "Settings page" in no_token.cannot_run.user_message()
 
+    from hfdash.catalog.records import ModelRecord
+
+    unknown = choose_backend("x/y", LinkFacts(record=ModelRecord(id="x/y"), cached=False, hub_reachable=True,
+                                              has_token=True))  # no parameter count: no estimate, no crash
+    assert unknown.cannot_run is not None and "its size is unknown" in unknown.reason
+
 
 def test_a_hosted_answers_cost_comes_from_its_usage_and_the_providers_prices():
     from hfdash.inference.cost import cost_text

@@ -49,11 +49,14 @@ def choose_backend(model_id: str, facts: LinkFacts) -> BackendChoice:
     local = BackendSpec("local", model=model_id)
     hosted = BackendSpec("hosted", model=model_id, provider="auto")
     record = facts.record
-    fit = None
+    fit, size_error = None, facts.lookup_error
     if record is not None:
         context = min(GUARD_CONTEXT, record.config.context_length or GUARD_CONTEXT)
         dtype = FLOAT_DTYPES[smallest_dtype("auto", facts.device)]  # the guard's own first check
-        fit = check_fits_locally(record, dtype=dtype, context=context, device=facts.device)
+        try:
+            fit = check_fits_locally(record, dtype=dtype, context=context, device=facts.device)
+        except HfdashError as err:  # e.g. no parameter count: its memory cannot be estimated
+            size_error = err
     providers = providers_of(record)
     served = ", ".join(providers[:3]) + (" and others" if len(providers) > 3 else "")
 
@@ -67,8 +70,8 @@ def choose_backend(model_id: str, facts: LinkFacts) -> BackendChoice:
         return BackendChoice(hosted, f"Hosted: {served} serve it and your token is set; {why_not_local}.")
 
     problems = []
-    if record is None:
-        problems.append("its size is unknown" + (f" ({facts.lookup_error.message})" if facts.lookup_error else ""))
+    if fit is None:
+        problems.append("its size is unknown" + (f" ({size_error.message})" if size_error else ""))
     elif fit is not None and not fit.fits:
         problems.append(f"it does not fit this machine: {fit.message}")
     else:

@@ -11,7 +11,7 @@ import os
 import sys
 
 from hfdash.errors import BadParameters
-from hfdash.inference.base import KINDS, BackendSpec, GenerationParams, Message
+from hfdash.inference.base import KINDS, Answer, BackendSpec, GenerationParams, Message
 
 INCOMPLETE_EXIT = 1
 
@@ -81,13 +81,14 @@ def run(args: argparse.Namespace) -> int:
 
         transformers_logging.disable_progress_bar()
     printed = 0
-    answer = None
+    answer: Answer | None = None
     for answer in stream_answer(spec, messages, params, token=ambient_token(), server_key=server_key,
                                  on_progress=show_progress):
         sys.stdout.write(answer.text[printed:])
         sys.stdout.flush()
         printed = len(answer.text)
-    if answer.status == "error" and not answer.text:
+    assert answer is not None and answer.stats is not None  # stream_answer always ends with a final Answer
+    if answer.error is not None and answer.status == "error" and not answer.text:
         raise answer.error
     if printed:
         sys.stdout.write("\n")

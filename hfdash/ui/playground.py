@@ -223,7 +223,7 @@ def link_facts(model_id: str) -> LinkFacts:
     whether a download could start), its cache state, and whether this session has a token."""
     from hfdash.catalog.hub import offline
     from hfdash.hardware.local import this_machine
-    from hfdash.inference.local.sources import cached_snapshot
+    from hfdash.inference.local.sources import cached_snapshot, folder_record
     from hfdash.ui.catalog_cache import current_settings, get_model
 
     settings = current_settings()
@@ -240,7 +240,11 @@ def link_facts(model_id: str) -> LinkFacts:
         except HfdashError as err:  # the Hub answered (not found, gated): the snapshot must not contradict it
             error = err
             break
-    return LinkFacts(record=record, cached=cached_snapshot(model_id) is not None, hub_reachable=reachable,
+    cached = cached_snapshot(model_id)
+    if cached is not None and (record is None or record.params is None):
+        weights = folder_record(cached, model_id)  # its cached weights say its size
+        record = weights if record is None else replace(record, params=weights.params, config=weights.config)
+    return LinkFacts(record=record, cached=cached is not None, hub_reachable=reachable,
                      has_token=call_token() is not None, lookup_error=error,
                      device="cuda" if this_machine().gpus else "cpu")
 
