@@ -25,7 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 CHAT_IN_FRESH_PROCESS = """
 import sys
 from hfdash.inference import BackendSpec, GenerationParams, Message, stream_answer
-for answer in stream_answer(BackendSpec("local", model=sys.argv[1]), [Message("user", "What is the capital of France?")],
+question = [Message("user", "What is the capital of France?")]
+for answer in stream_answer(BackendSpec("local", model=sys.argv[1]), question,
                             GenerationParams(temperature=0, max_new_tokens=12), token=sys.argv[2] or None):
     pass
 print(answer.status, type(answer.error).__name__ if answer.error else "-", answer.error.user_message()
