@@ -121,7 +121,7 @@ def sweep_stale_temps(folder: str | Path) -> list[Path]:
 
     A temp file of a live process (another writer, mid-write) is kept unless it is very old.
     """
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:

@@ -21,7 +21,8 @@ import pyarrow.parquet as pq
 
 from hfdash import safefile
 from hfdash.catalog import filters
-from hfdash.catalog.records import SORT_FIELD, ModelConfig, ModelQuery, ModelRecord, ProviderOffer, SearchResult, Sort
+from hfdash.catalog.records import (SORT_FIELD, FitsOn, ModelConfig, ModelQuery, ModelRecord, ProviderOffer,
+                                   SearchResult, Sort)
 from hfdash.errors import SnapshotError
 
 FORMAT_VERSION = 1
@@ -146,8 +147,8 @@ class Snapshot:
         self.categories = {name: _codes(table[name]) for name in ("task", "library", "gated", "license")}
         self.providers_known, self.provider_names, self.provider_rows = _provider_index(table["providers"])
         # A column that is null everywhere is a fact this snapshot lacks, not 'unknown for some models'.
-        self._fits: dict = {}  # FitsOn -> (fits, known) masks, computed on first use
-        self._fit_columns: tuple[dict, np.ndarray] | None = None
+        self._fits: dict[FitsOn, tuple[np.ndarray, np.ndarray]] = {}  # (fits, known) masks, computed on first use
+        self._fit_columns: tuple[dict[str, np.ndarray], np.ndarray] | None = None
         self.lacks = {name for name in ("task", "library", "gated", "license", "params", "likes", "downloads",
                                         "trending", "created_at", "last_modified", "providers")
                       if table[name].null_count == self.size}
@@ -187,14 +188,15 @@ class Snapshot:
 
     # -- vectorised semantics of filters.Condition
 
-    def _fit(self, spec) -> tuple[np.ndarray, np.ndarray]:
+    def _fit(self, spec: FitsOn) -> tuple[np.ndarray, np.ndarray]:
         """(fits, known) for a "fits on" filter, vectorised over every row."""
         from hfdash.hardware import fitsfilter
 
         if spec not in self._fits:
             if self._fit_columns is None:
                 self._fit_columns = fitsfilter.columns(self.table)
-            self._fits[spec] = fitsfilter.fits_mask(*self._fit_columns, spec)
+            columns, mla_architecture = self._fit_columns
+            self._fits[spec] = fitsfilter.fits_mask(columns, mla_architecture, spec)
         return self._fits[spec]
 
     def _known(self, name: str, cond: filters.Condition | None = None) -> np.ndarray:

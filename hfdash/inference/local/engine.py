@@ -19,9 +19,15 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from hfdash.errors import Unavailable
 from hfdash.inference.base import GenerationParams
+
+if TYPE_CHECKING:  # imported where used, at run time: loading this module must not load torch
+    import torch
+    from transformers import PreTrainedModel
+    from transformers.cache_utils import Cache, DynamicLayer
 
 # Operator limits for a shared server (environment variables, read at start).
 MAX_GENERATIONS = max(1, int(os.environ.get("HFDASH_MAX_LOCAL_GENERATIONS") or 8))
@@ -69,15 +75,25 @@ class Request:
     news: threading.Event = field(default_factory=threading.Event)  # set after each change
     cancel: threading.Event = field(default_factory=threading.Event)  # the reader needs no more tokens
     read_at: float = field(default_factory=time.monotonic)
-    generator: object = None
+    generator: torch.Generator | None = None
 
     def unwanted(self) -> bool:
         return (self.stop.is_set() or self.cancel.is_set()
                 or time.monotonic() - self.read_at > ABANDONED_AFTER_S)
 
 
+@dataclass(eq=False)
+class _Batch:
+    """The active requests' shared decode state, one row per request, left-padded to a common length."""
+
+    cache: Cache  # the KV cache
+    mask: torch.Tensor  # [batch, length]: 1 for real tokens, 0 for padding
+    positions: torch.Tensor  # [batch]: each request's next position id
+    latest: torch.Tensor  # [batch, 1]: each request's last sampled token, not yet fed
+
+
 class Engine:
-    def __init__(self, model, eos_ids: set[int]):
+    def __init__(self, model: PreTrainedModel, eos_ids: set[int]):
         _ENGINES.add(self)
         self.model = model
         self.eos_ids = eos_ids
@@ -87,10 +103,7 @@ class Engine:
         self._closed = False
         # The batch, touched by the worker thread only.
         self._active: list[Request] = []
-        self._cache = None  # KV cache, one row per active request, left-padded to a common length
-        self._mask = None  # [batch, length]: 1 for real tokens, 0 for padding
-        self._positions = None  # [batch]: each request's next position id
-        self._next = None  # [batch, 1]: each request's last sampled token, not yet fed
+        self._batch: _Batch | None = None  # None exactly when no request is active
         self._mergeable = True  # False for caches that cannot be padded and joined (sliding windows)
 
     def submit(self, prompt: list[int], params: GenerationParams, max_new: int,
@@ -175,17 +188,20 @@ class Engine:
         """One decode step for the whole batch."""
         import torch
 
+        batch = self._batch
+        if batch is None:  # no request active
+            return
         try:
-            mask = torch.cat([self._mask, self._mask.new_ones(len(self._active), 1)], dim=1)
-            out = self.model(input_ids=self._next, attention_mask=mask, position_ids=self._positions[:, None],
-                             past_key_values=self._cache, use_cache=True, logits_to_keep=1)
+            mask = torch.cat([batch.mask, batch.mask.new_ones(len(self._active), 1)], dim=1)
+            out = self.model(input_ids=batch.latest, attention_mask=mask, position_ids=batch.positions[:, None],
+                             past_key_values=batch.cache, use_cache=True, logits_to_keep=1)
         except BaseException as exc:
             for request in self._active:
                 _finish(request, exc)
             self._reset()
             return
-        self._cache, self._mask = out.past_key_values, mask
-        self._positions = self._positions + 1
+        batch.cache, batch.mask = out.past_key_values, mask
+        batch.positions = batch.positions + 1
         logits = out.logits[:, -1].float().cpu()
         keep, tokens = [], []
         for row, request in enumerate(self._active):
@@ -194,8 +210,8 @@ class Engine:
                 keep.append(row)
                 tokens.append(token)
         self._keep(keep)
-        if keep:
-            self._next = torch.tensor(tokens, device=self.model.device)[:, None]
+        if keep and self._batch is not None:  # (a batch is left whenever a row is kept)
+            self._batch.latest = torch.tensor(tokens, device=self.model.device)[:, None]
 
     def _emit(self, request: Request, token: int) -> bool:
         """Hand the token to the reader; whether the request goes on."""
@@ -210,7 +226,7 @@ class Engine:
         return True
 
     @staticmethod
-    def _pick(request: Request, logits) -> int:
+    def _pick(request: Request, logits: torch.Tensor) -> int:
         import torch
 
         params = request.params
@@ -223,7 +239,7 @@ class Engine:
             return int(order[torch.multinomial(probs, 1, generator=request.generator)])
         return int(torch.multinomial(probs, 1, generator=request.generator))
 
-    def _join(self, request: Request, cache, length: int, token: int) -> None:
+    def _join(self, request: Request, cache: Cache, length: int, token: int) -> None:
         import torch
         import torch.nn.functional as F
         from transformers.cache_utils import DynamicLayer
@@ -232,18 +248,21 @@ class Engine:
         mask = torch.ones(1, length, dtype=torch.long, device=device)
         position = torch.tensor([length], device=device)
         latest = torch.tensor([[token]], device=device)
-        if not self._active:
-            self._cache, self._mask, self._positions, self._next = cache, mask, position, latest
+        batch = self._batch
+        if batch is None:  # the first active request
+            self._batch = _Batch(cache=cache, mask=mask, positions=position, latest=latest)
             self._active = [request]
             self._mergeable = all(type(layer) is DynamicLayer for layer in cache.layers)
             return
-        ours, theirs = max(0, length - self._mask.shape[1]), max(0, self._mask.shape[1] - length)
-        for mine, new in zip(self._cache.layers, cache.layers, strict=True):  # left-pad the shorter side, then stack
-            mine.keys = torch.cat([F.pad(mine.keys, (0, 0, ours, 0)), F.pad(new.keys, (0, 0, theirs, 0))])
-            mine.values = torch.cat([F.pad(mine.values, (0, 0, ours, 0)), F.pad(new.values, (0, 0, theirs, 0))])
-        self._mask = torch.cat([F.pad(self._mask, (ours, 0)), F.pad(mask, (theirs, 0))])
-        self._positions = torch.cat([self._positions, position])
-        self._next = torch.cat([self._next, latest])
+        ours, theirs = max(0, length - batch.mask.shape[1]), max(0, batch.mask.shape[1] - length)
+        # left-pad the shorter side, then stack
+        for (mine, keys, values), (_, new_keys, new_values) in zip(_filled_layers(batch.cache),
+                                                                   _filled_layers(cache), strict=True):
+            mine.keys = torch.cat([F.pad(keys, (0, 0, ours, 0)), F.pad(new_keys, (0, 0, theirs, 0))])
+            mine.values = torch.cat([F.pad(values, (0, 0, ours, 0)), F.pad(new_values, (0, 0, theirs, 0))])
+        batch.mask = torch.cat([F.pad(batch.mask, (ours, 0)), F.pad(mask, (theirs, 0))])
+        batch.positions = torch.cat([batch.positions, position])
+        batch.latest = torch.cat([batch.latest, latest])
         self._active.append(request)
 
     def _drop_unwanted(self) -> None:
@@ -259,24 +278,37 @@ class Engine:
         """Keep only these rows of the batch; drop padding no row needs any more."""
         import torch
 
-        if len(rows) == len(self._active):
+        batch = self._batch
+        if batch is None or len(rows) == len(self._active):  # no batch, or every row stays
             return
         if not rows:
             self._reset()
             return
         index = torch.tensor(rows, device=self.model.device)
-        self._cache.batch_select_indices(index)
-        self._mask, self._positions = self._mask[index], self._positions[index]
-        self._next = self._next[index]
+        batch.cache.batch_select_indices(index)
+        batch.mask, batch.positions = batch.mask[index], batch.positions[index]
+        batch.latest = batch.latest[index]
         self._active = [self._active[row] for row in rows]
-        unused = int(self._mask.any(dim=0).nonzero()[0])
+        unused = int(batch.mask.any(dim=0).nonzero()[0])
         if unused and self._mergeable:
-            self._mask = self._mask[:, unused:]
-            for layer in self._cache.layers:
-                layer.keys, layer.values = layer.keys[..., unused:, :], layer.values[..., unused:, :]
+            batch.mask = batch.mask[:, unused:]
+            for layer, keys, values in _filled_layers(batch.cache):
+                layer.keys, layer.values = keys[..., unused:, :], values[..., unused:, :]
 
     def _reset(self) -> None:
-        self._active, self._cache, self._mask, self._positions, self._next = [], None, None, None, None
+        self._active, self._batch = [], None
+
+
+def _filled_layers(cache: Cache) -> list[tuple[DynamicLayer, torch.Tensor, torch.Tensor]]:
+    """Each layer of a mergeable cache with its keys and values: every layer a DynamicLayer, filled by the prefill."""
+    from transformers.cache_utils import DynamicLayer
+
+    filled = []
+    for layer in cache.layers:
+        if not isinstance(layer, DynamicLayer) or layer.keys is None or layer.values is None:
+            raise TypeError(f"Only filled DynamicLayer caches can be padded and joined, not {type(layer).__name__}.")
+        filled.append((layer, layer.keys, layer.values))
+    return filled
 
 
 def _finish(request: Request, error: BaseException | None = None) -> None:

@@ -134,24 +134,24 @@ def _load(source: Source, key: tuple, requested_dtype: str, device: str, token: 
         cached = cached_snapshot(source.model_id)
         record = folder_record(cached, source.model_id) if cached else _hub_record(source.model_id, token)
     elif source.kind == "gguf":
-        converted = converted_folder(source.path)
+        converted = converted_folder(source.local_path())
         # The converted copy's headers read in milliseconds; parsing the GGUF takes seconds.
         record = folder_record(converted, source.model_id) if converted.is_dir() else \
-            gguf_record(source.path, source.model_id)
+            gguf_record(source.local_path(), source.model_id)
     else:
-        record = folder_record(source.path, source.model_id)
+        record = folder_record(source.local_path(), source.model_id)
     guard(record, smallest_dtype(requested_dtype, device), device)  # before any download or measurement
     if source.kind == "hub":
         check_access(source.model_id, token, cached=cached is not None)
         folder = cached or download(source.model_id, token, on_progress)
     elif source.kind == "gguf":
-        folder = converted_folder(source.path)
+        folder = converted_folder(source.local_path())
         if not folder.is_dir():
             guard(record, "float32", device)  # conversion dequantizes to float32 in memory
-            folder = convert_gguf(source.path, on_progress)
+            folder = convert_gguf(source.local_path(), on_progress)
         cache_names.add(folder.name)
     else:
-        folder = source.path
+        folder = source.local_path()
     if on_progress:  # choosing the dtype may first time both on this CPU (once per machine and shape)
         on_progress(f"Loading {source.model_id} on {device}", None)
     dtype = choose_dtype(requested_dtype, device, record)

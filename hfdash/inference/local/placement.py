@@ -156,7 +156,7 @@ def decode_seconds(shape: ProxyShape) -> dict[str, float]:
     torch.manual_seed(0)
     model = LlamaForCausalLM(config).eval()
     prompt = torch.randint(0, shape.vocab, (1, 16))
-    seconds = {}
+    seconds: dict[str, float] = {}
     for name in ("float32", "bfloat16"):
         model = model.to(getattr(torch, name))
         best = float("inf")

@@ -30,6 +30,12 @@ class Source:
     kind: str  # "hub" | "folder" | "gguf"
     path: Path | None  # folder or GGUF file (None for a Hub repo until found in the cache or downloaded)
 
+    def local_path(self) -> Path:
+        """The folder or GGUF file of a "folder" or "gguf" source (which `locate` always gives one)."""
+        if self.path is None:
+            raise HfdashError(f"{self.model_id} names no local folder or GGUF file.")
+        return self.path
+
 
 def locate(spec) -> Source:
     """What the spec's model names, without touching the network."""
@@ -179,12 +185,12 @@ def download(repo_id: str, token: str | None, on_progress: Progress | None) -> P
     if on_progress:
         on_progress(what, 0.0)
     try:
-        folder = snapshot_download(repo_id, token=hub_token_arg(token), allow_patterns=WEIGHT_PATTERNS,
-                                   endpoint=load_settings().endpoint, etag_timeout=timeout_s(),
-                                   tqdm_class=_progress_tqdm(on_progress, what) if on_progress else None)
+        downloaded = snapshot_download(repo_id, token=hub_token_arg(token), allow_patterns=WEIGHT_PATTERNS,
+                                       endpoint=load_settings().endpoint, etag_timeout=timeout_s(),
+                                       tqdm_class=_progress_tqdm(on_progress, what) if on_progress else None)
     except Exception as exc:
         raise from_exception(exc, what=what, repo_id=repo_id) from None
-    folder = Path(folder)
+    folder = Path(downloaded)
     if not list(folder.glob("*.safetensors")):
         raise NotFound(f"{repo_id} has no safetensors weights, which the local backend needs.",
                        hint="Pick a repo with .safetensors files, or try it with the hosted backend.")
@@ -204,7 +210,7 @@ def convert_gguf(gguf_path: Path, on_progress: Progress | None) -> Path:
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
     model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, trust_remote_code=False)
     # The weights are plain tensors now; drop the GGUF marker so save_pretrained writes safetensors.
-    model.hf_quantizer = None
+    model.hf_quantizer = None  # type: ignore[assignment]  # torch's Module.__setattr__ stub allows only Tensor | Module
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     with staging_folder(target.parent) as staging:
