@@ -38,8 +38,10 @@ def page_setup(spec: vocab.PageSpec) -> None:
     problems."""
     if PagesManager.uses_pages_directory:
         # Until some run has called st.navigation, Streamlit treats pages/ as legacy pages and runs this
-        # file without app.py (a fresh server opened on a page's URL): declare the pages here instead.
+        # file without app.py (a fresh server opened on a page's URL), under another page hash, so its
+        # widgets would lose their first edit: declare the pages, then run again as app.py would.
         _navigation()
+        st.rerun()
     st.set_page_config(page_title=f"{spec.title} · hfdash", page_icon=spec.icon, layout="wide")
     with st.sidebar.container(key=NAV_KEY):
         for linked in vocab.PAGES:
