@@ -40,7 +40,9 @@ SEARCHES = itertools.count()
 def live_search(hub, app: AppTest) -> list[str | None]:
     """Run a new live Hub search (never cached) on the Browse page; the Authorization headers it sent."""
     before = len(hub.requests)
-    go(app, "pages/1_Browse.py", source="hub", query=f"qwen{next(SEARCHES)}")
+    go(app, "pages/1_Browse.py", source="hub")
+    # Typed, as a user would: a session's bound search box keeps its own text across page switches.
+    app.text_input(key="query").set_value(f"qwen{next(SEARCHES)}").run()
     assert not app.exception
     sent = [r.authorization for r in hub.requests[before:] if r.path.startswith("/api/models")]
     assert sent, "the live search reached the loopback Hub"
