@@ -41,7 +41,8 @@ def page_setup(spec: vocab.PageSpec) -> None:
         # file without app.py (a fresh server opened on a page's URL), under another page hash, so its
         # widgets would lose their first edit: declare the pages, then run again as app.py would.
         _navigation()
-        st.rerun()
+        if st.context.headers:  # a browser's session (a script run without one, e.g. AppTest, keeps its run)
+            st.rerun()
     st.set_page_config(page_title=f"{spec.title} · hfdash", page_icon=spec.icon, layout="wide")
     with st.sidebar.container(key=NAV_KEY):
         for linked in vocab.PAGES:
