@@ -303,13 +303,16 @@ LLAMA_CPP = "llama.cpp"  # its name in --only
 LLAMA_CPP_REQUIREMENT = "llama-cpp-python==0.3.36"
 LLAMA_CPP_INSTALL = f"python3 -m venv /tmp/llamavenv && /tmp/llamavenv/bin/pip install {LLAMA_CPP_REQUIREMENT}"
 LLAMA_CPP_CONTEXTS = (2048, 4096, 8192)  # n_ctx; SmolLM2 was trained to 8,192
+# Flash attention on is what llama.cpp's own tools pick on CPU and GPU (`-fa auto`), and what the estimator
+# models; off is llama-cpp-python's default, whose compute buffer also holds the n_ctx x n_ubatch attention scores.
+LLAMA_CPP_FLASH_ATTN = (True, False)
 LLAMA_CPP_PROMPT_TOKENS = 300
 # What llama.cpp logs as it allocates, e.g. "load_tensors:   CPU_Mapped model buffer size =    88.12 MiB",
 # "llama_kv_cache:        CPU KV buffer size =    45.00 MiB", "llama_context:        CPU compute buffer size = ...".
 BUFFER_LINE = re.compile(r"\b(model|KV|compute|output) buffer size =\s*([\d.]+) MiB")
 
 
-def run_llama_cpp(gguf: str, n_ctx: int) -> dict:
+def run_llama_cpp(gguf: str, n_ctx: int, flash_attn: bool) -> dict:
     """Load `gguf` with llama-cpp-python at `n_ctx`, prefill a random prompt, decode one token; resident
     growth of each phase, in bytes. Runs in the llama-cpp-python venv: llama_cpp and the standard library only."""
     import random
@@ -321,7 +324,8 @@ def run_llama_cpp(gguf: str, n_ctx: int) -> dict:
     base = meter.now()  # interpreter + the llama.cpp library
     meter.reset_peak()
     started = time.perf_counter()
-    llm = llama_cpp.Llama(model_path=gguf, n_ctx=n_ctx, n_batch=512, n_ubatch=512, n_threads=2, verbose=True)
+    llm = llama_cpp.Llama(model_path=gguf, n_ctx=n_ctx, n_batch=512, n_ubatch=512, n_threads=2,
+                          flash_attn=flash_attn, verbose=True)
     loaded = meter.now()
     pick = random.Random(0)
     llm.eval([pick.randrange(llm.n_vocab()) for _ in range(LLAMA_CPP_PROMPT_TOKENS)])
@@ -359,42 +363,48 @@ def llama_cpp_record():
 
 
 def measure_llama_cpp(python: str) -> list[dict]:
-    """One fresh `python` process per context length; the estimate for the same record and length."""
-    from hfdash.hardware.estimate import estimate_memory
-
+    """One fresh `python` process per flash-attention setting and context length."""
     path, record = llama_cpp_record()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     rows = []
-    for n_ctx in LLAMA_CPP_CONTEXTS:
-        done = subprocess.run([python, "-m", "bench.bench_fit_accuracy", "--llama-cpp-case", str(path),
-                               "--tokens", str(n_ctx)], cwd=root, capture_output=True, text=True,
-                              timeout=CASE_TIMEOUT_S)
-        if done.returncode != 0:
-            raise RuntimeError(f"llama.cpp at n_ctx {n_ctx} failed:\n{done.stderr[-2000:]}")
-        # The weights are the file's real size, as for any GGUF; q4_0 only names a GGUF precision.
-        est = estimate_memory(record, dtype="q4_0", context=n_ctx, runtime="llama.cpp",
-                              file_bytes=path.stat().st_size)
-        rows.append({**json.loads(done.stdout.strip().splitlines()[-1]), "logged": logged_buffers(done.stderr),
-                     "model": record.id, "n_ctx": n_ctx, "est_weights": est.weights_bytes,
-                     "est_kv": est.kv_cache_bytes, "est_activations": est.activation_bytes,
-                     "est_overhead": est.overhead_bytes, "est_total": est.total_bytes})
-        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    for flash_attn in LLAMA_CPP_FLASH_ATTN:
+        for n_ctx in LLAMA_CPP_CONTEXTS:
+            done = subprocess.run([python, "-m", "bench.bench_fit_accuracy", "--llama-cpp-case", str(path),
+                                   "--tokens", str(n_ctx), *([] if flash_attn else ["--no-flash-attn"])],
+                                  cwd=root, capture_output=True, text=True, timeout=CASE_TIMEOUT_S)
+            if done.returncode != 0:
+                raise RuntimeError(f"llama.cpp at n_ctx {n_ctx} failed:\n{done.stderr[-2000:]}")
+            rows.append(llama_cpp_row(record, path, n_ctx, flash_attn, done))
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     return rows
+
+
+def llama_cpp_row(record, path, n_ctx: int, flash_attn: bool, done: subprocess.CompletedProcess) -> dict:
+    """A child's measurements and log beside the estimate for the same record and context."""
+    from hfdash.hardware.estimate import estimate_memory
+
+    # The weights are the file's real size, as for any GGUF; q4_0 only names a GGUF precision.
+    est = estimate_memory(record, dtype="q4_0", context=n_ctx, runtime="llama.cpp", file_bytes=path.stat().st_size)
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "logged": logged_buffers(done.stderr),
+            "model": record.id, "n_ctx": n_ctx, "flash_attn": flash_attn, "est_weights": est.weights_bytes,
+            "est_kv": est.kv_cache_bytes, "est_activations": est.activation_bytes,
+            "est_overhead": est.overhead_bytes, "est_total": est.total_bytes}
 
 
 LLAMA_CPP_COLUMNS = (  # (header, width, value of a row)
     ("n_ctx", 6, lambda r: str(r["n_ctx"])),
+    ("FA", 3, lambda r: "on" if r["flash_attn"] else "off"),
     ("est W+KV", 8, lambda r: _mib(r["est_weights"] + r["est_kv"])),
     ("logged", 7, lambda r: _mib(r["logged"]["model"] + r["logged"]["KV"])),
     ("ratio", 6, lambda r: f"{(r['est_weights'] + r['est_kv']) / (r['logged']['model'] + r['logged']['KV']):.3f}"),
-    ("held", 7, lambda r: _mib(r["held"])),
-    ("ratio", 6, lambda r: f"{(r['est_weights'] + r['est_kv']) / r['held']:.3f}"),
     ("| est compute", 13, lambda r: _mib(r["est_activations"])),
     ("logged", 7, lambda r: _mib(r["logged"]["compute"])),
     ("ratio", 6, lambda r: f"{r['est_activations'] / r['logged']['compute']:.3f}"),
+    ("| held", 7, lambda r: _mib(r["held"])),
     ("| est total", 11, lambda r: _mib(r["est_total"])),
     ("process", 7, lambda r: _mib(r["process_peak"])),
     ("ratio", 6, lambda r: f"{r['est_total'] / r['process_peak']:.3f}"),
+    ("no fixed", 8, lambda r: f"{(r['est_total'] - r['est_overhead']) / r['process_peak']:.3f}"),
     ("| framework", 11, lambda r: _mib(r["framework"])),
     ("s", 4, lambda r: f"{r['seconds']:.0f}"),
 )
@@ -410,12 +420,14 @@ def llama_cpp_report(python: str) -> int:
     rows = measure_llama_cpp(python)
     print(f"llama.cpp ({LLAMA_CPP_REQUIREMENT}, CPU, n_batch = n_ubatch = 512, 2 threads): {rows[0]['model']}, "
           f"a {LLAMA_CPP_PROMPT_TOKENS}-token random prompt + 1 decoded token; MiB.\n"
-          "  logged: the model + KV buffer sizes llama.cpp prints; held: resident growth after the decode over\n"
-          "  the process with the library loaded; process: the whole process's resident peak, against the total.")
+          "  logged: the buffer sizes llama.cpp prints; FA: flash attention; held: resident growth after the decode\n"
+          "  over the process with the library loaded (buffer pages never written stay out of it); process: the\n"
+          "  whole process's resident peak, against the estimated total; no fixed: the same without its fixed\n"
+          f"  {rows[0]['est_overhead'] / MIB:.0f} MiB (a CUDA context and host buffers, absent on CPU).")
     print(" ".join(f"{h:>{w}}" for h, w, _ in LLAMA_CPP_COLUMNS))
     for r in rows:
         print(" ".join(f"{v(r):>{w}}" for _, w, v in LLAMA_CPP_COLUMNS))
-    missed = [str(r["n_ctx"]) for r in rows
+    missed = [f"{r['n_ctx']} (FA {'on' if r['flash_attn'] else 'off'})" for r in rows
               if abs((r["est_weights"] + r["est_kv"]) / (r["logged"]["model"] + r["logged"]["KV"]) - 1) > TARGET]
     print(f"target: llama.cpp est W+KV / logged within 1 ± {TARGET:.2f}: "
           + ("met" if not missed else f"MISSED at n_ctx {', '.join(missed)}"))
@@ -462,11 +474,12 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"the interpreter with {LLAMA_CPP_REQUIREMENT} installed (default: this one)")
     parser.add_argument("--llama-cpp-case", metavar="GGUF", help="measure llama.cpp on GGUF at n_ctx = --tokens, "
                         "in this process, and print it as JSON")
+    parser.add_argument("--no-flash-attn", action="store_true", help="with --llama-cpp-case: flash attention off")
     args = parser.parse_args(argv or [])
     if args.case:
         return child(args.case, args.tokens[0])
     if args.llama_cpp_case:
-        print(json.dumps(run_llama_cpp(args.llama_cpp_case, args.tokens[0])))
+        print(json.dumps(run_llama_cpp(args.llama_cpp_case, args.tokens[0], not args.no_flash_attn)))
         return 0
     names = args.only.split(",") if args.only else [*CASES, LLAMA_CPP]
     unknown = [name for name in names if name not in CASES and name != LLAMA_CPP]
