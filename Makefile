@@ -32,7 +32,7 @@ test: install-dev
 bench: install-dev
 	$(BIN)/python -m bench
 
-# llama.cpp's memory, measured: llama-cpp-python compiles llama.cpp (10+ minutes on 2 cores), so it gets
+# llama.cpp's memory, measured: llama-cpp-python compiles llama.cpp (~14 minutes on 2 cores), so it gets
 # its own venv, kept out of requirements*.txt and `make test`.
 LLAMA_VENV ?= /tmp/llamavenv
 bench-llamacpp: install-dev

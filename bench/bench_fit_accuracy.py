@@ -14,7 +14,7 @@ the estimator with the memory the process really used: `python -m bench.bench_fi
 - llama.cpp (`--only llama.cpp`, also part of the default run): the bundled SmolLM2 Q4_1 GGUF loaded with
   llama-cpp-python at several context lengths, a random prompt prefilled and one token decoded; the buffer
   sizes llama.cpp logs (model, KV, compute) and the process's resident set against the estimate for the
-  record read from the GGUF's own header. llama-cpp-python compiles llama.cpp from source (~10+ minutes
+  record read from the GGUF's own header. llama-cpp-python compiles llama.cpp from source (~14 minutes
   on 2 cores), so it lives in its own venv, outside requirements*.txt and `make test`:
       python3 -m venv /tmp/llamavenv && /tmp/llamavenv/bin/pip install llama-cpp-python==0.3.36
   then `--llama-python /tmp/llamavenv/bin/python` (`make bench-llamacpp` does both). Without it
@@ -34,7 +34,8 @@ transformers imported, the architecture's code warmed by running a tiny model of
   process = the whole process's peak during the prefill (framework included), set against the
            estimator's total (its overhead holds the framework's runtime). The load peak is shown apart.
 The storage bytes of the parameters and cache tensors are shown too: they check the arithmetic (Hub
-count, layer scaling, KV geometry) apart from the allocator. Exit code 1 if est / held misses ±10%.
+count, layer scaling, KV geometry) apart from the allocator. Exit code 1 if est / held (llama.cpp: est / its
+logged model + KV buffers) misses ±10%.
 """
 
 from __future__ import annotations
