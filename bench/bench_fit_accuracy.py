@@ -346,7 +346,10 @@ def logged_buffers(log: str) -> dict[str, int]:
 
 
 def llama_cpp_available(python: str) -> bool:
-    return subprocess.run([python, "-c", "import llama_cpp"], capture_output=True).returncode == 0
+    try:
+        return subprocess.run([python, "-c", "import llama_cpp"], capture_output=True).returncode == 0
+    except OSError:  # no such interpreter
+        return False
 
 
 def llama_cpp_record():
