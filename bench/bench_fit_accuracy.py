@@ -308,7 +308,7 @@ LLAMA_CPP_CONTEXTS = (2048, 4096, 8192)  # n_ctx; SmolLM2 was trained to 8,192
 # models; off is llama-cpp-python's default, whose compute buffer also holds the n_ctx x n_ubatch attention scores.
 LLAMA_CPP_FLASH_ATTN = (True, False)
 LLAMA_CPP_PROMPT_TOKENS = 300
-# What llama.cpp logs as it allocates, e.g. "load_tensors:   CPU_Mapped model buffer size =    88.12 MiB",
+# What llama.cpp logs as it allocates, e.g. "load_tensors:   CPU_Mapped model buffer size =    92.10 MiB",
 # "llama_kv_cache:        CPU KV buffer size =    45.00 MiB", "llama_context:        CPU compute buffer size = ...".
 BUFFER_LINE = re.compile(r"\b(model|KV|compute|output) buffer size =\s*([\d.]+) MiB")
 
