@@ -189,14 +189,17 @@ def dtype_rows() -> list[tuple[str, str, str, bool | None]]:
     from hfdash.inference import BackendSpec, Message
     from hfdash.inference.local import encode, load_model
 
+    from hfdash.inference.local.placement import CPU_CANDIDATES
+
     chosen = load_model(BackendSpec("local"), token=None).dtype
     rates = {}
-    for dtype in ("float32", "bfloat16"):
+    for dtype in CPU_CANDIDATES:
         loaded = load_model(BackendSpec("local", dtype=dtype), token=None)
         prompt, _ = encode(loaded, [Message("user", LOCAL_PROMPT)])
-        rates[dtype] = statistics.median(bare_rate(loaded, prompt, LOCAL_TOKENS) for _ in range(REPEATS))
-    return [("local dtype chosen by auto", chosen, f"bf16 {rates['bfloat16'] / rates['float32']:.2f}x fp32 per "
-             f"token ({rates['bfloat16']:.1f} vs {rates['float32']:.1f} tok/s)", None)]
+        rates[loaded.dtype] = statistics.median(bare_rate(loaded, prompt, LOCAL_TOKENS) for _ in range(REPEATS))
+    versus = ", ".join(f"{dtype} {rate / rates['float32']:.2f}x" for dtype, rate in rates.items() if dtype != "float32")
+    figures = " / ".join(f"{rate:.1f}" for rate in rates.values())
+    return [("local dtype chosen by auto", chosen, f"{versus} float32 per token ({figures} tok/s)", None)]
 
 
 def first_token_s(spec) -> tuple[float, str]:

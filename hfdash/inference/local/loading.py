@@ -19,6 +19,7 @@ from typing import Any
 from hfdash.cache import report_in_memory
 from hfdash.errors import HfdashError
 from hfdash.inference.base import BackendSpec
+from hfdash.inference.local import cpu_fp16
 from hfdash.inference.local.access import check_access
 from hfdash.inference.local.engine import Engine
 from hfdash.inference.local.placement import choose_device, choose_dtype, guard, smallest_dtype
@@ -157,7 +158,7 @@ def _load(source: Source, key: tuple, requested_dtype: str, device: str, token: 
     dtype = choose_dtype(requested_dtype, device, record)
     guard(record, dtype, device)
     try:
-        model, tokenizer = _from_folder(folder, dtype, device)
+        model, tokenizer, dtype = _from_folder(folder, dtype, device)
     except HfdashError:
         raise
     except Exception as exc:
@@ -182,14 +183,20 @@ def _hub_record(repo_id: str, token: str | None):
 
 
 def _from_folder(folder: Path, dtype: str, device: str):
-    """Model and tokenizer; on a GPU the weights load straight onto it (no copy through the CPU)."""
+    """Model, tokenizer and the dtype it holds; on a GPU the weights load straight onto it (no copy through
+    the CPU). float16 on a CPU is packed for fbgemm where it can be, else held as bfloat16."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=getattr(torch, dtype), trust_remote_code=False,
                                                  device_map=None if device == "cpu" else device)
-    return model.eval(), tokenizer
+    if device == "cpu" and dtype == "float16":
+        if cpu_fp16.available() and cpu_fp16.packable(model):
+            model = cpu_fp16.pack(model)
+        else:  # torch's own fp16 matmuls are slow on a CPU
+            model, dtype = model.to(torch.bfloat16), "bfloat16"
+    return model.eval(), tokenizer, dtype
 
 
 def eos_ids(model, tokenizer) -> set[int]:

@@ -53,7 +53,8 @@ def choose_device(requested: str) -> str:
 
 def choose_dtype(requested: str, device: str, record: ModelRecord) -> str:
     """The dtype to load in: the one asked for, else fp16/bf16 on a GPU, else on a CPU whichever of
-    float32 / bfloat16 measures faster for a model this wide (a 16-bit one when float32 would not fit)."""
+    float32 / bfloat16 / float16 (packed for fbgemm, `cpu_fp16`) measures faster for a model this wide
+    (a 16-bit one when float32 would not fit)."""
     if requested != "auto":
         return requested
     if device == "cuda":
@@ -95,7 +96,7 @@ class ProxyShape:
 
 
 def cpu_dtype(shape: ProxyShape) -> str:
-    """bfloat16 or float32, whichever decodes faster on this CPU for a model of this shape.
+    """float32, bfloat16 or float16 (packed), whichever decodes faster on this CPU for a model of this shape.
 
     Measured once per machine, torch version and shape; the verdict is kept in the cache folder.
     """
@@ -103,7 +104,8 @@ def cpu_dtype(shape: ProxyShape) -> str:
 
     from hfdash.config import cache_dir
 
-    machine = f"{platform.machine()}|{platform.processor()}|{os.cpu_count()}|torch {torch.__version__}|{shape}"
+    machine = (f"{platform.machine()}|{platform.processor()}|{os.cpu_count()}|torch {torch.__version__}|{shape}"
+               f"|{','.join(CPU_CANDIDATES)}")
     path = cache_dir() / "cpu_dtype.json"
     with _DTYPE_LOCK:
         try:
@@ -113,7 +115,7 @@ def cpu_dtype(shape: ProxyShape) -> str:
         if machine in verdicts:
             return verdicts[machine]["dtype"]
         seconds = in_worker_thread(decode_seconds, shape)
-        chosen = "bfloat16" if seconds["bfloat16"] < seconds["float32"] else "float32"
+        chosen = min(seconds, key=seconds.__getitem__)
         verdicts[machine] = {"dtype": chosen, "seconds": seconds}
         try:
             write_atomically(path, json.dumps(verdicts, indent=1), what="CPU dtype verdicts", file_mode=0o644)
@@ -133,11 +135,12 @@ def in_worker_thread(fn, *args):
     worker.start()
     worker.join()
     if "value" not in result:
-        raise HfdashError("Measuring this CPU's float32/bfloat16 speed failed.")
+        raise HfdashError("Measuring this CPU's float32/bfloat16/float16 speed failed.")
     return result["value"]
 
 
 MEASURE_TOKENS = 8
+CPU_CANDIDATES = ("float32", "bfloat16", "float16")  # float16: packed for fbgemm, where torch has it
 CLEARLY_SLOWER = 3.0  # a dtype this many times slower than the first one measured is not timed again
 
 
@@ -150,6 +153,8 @@ def decode_seconds(shape: ProxyShape) -> dict[str, float]:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
+    from hfdash.inference.local import cpu_fp16
+
     config = LlamaConfig(hidden_size=shape.hidden, intermediate_size=shape.intermediate, num_hidden_layers=2,
                          num_attention_heads=shape.heads, num_key_value_heads=shape.kv_heads,
                          head_dim=shape.head_dim, vocab_size=shape.vocab)
@@ -157,8 +162,13 @@ def decode_seconds(shape: ProxyShape) -> dict[str, float]:
     model = LlamaForCausalLM(config).eval()
     prompt = torch.randint(0, shape.vocab, (1, 16))
     seconds: dict[str, float] = {}
-    for name in ("float32", "bfloat16"):
-        model = model.to(getattr(torch, name))
+    for name in CPU_CANDIDATES:
+        if name == "float16":  # last: packing replaces the model's layers
+            if not cpu_fp16.available():
+                break
+            model = cpu_fp16.pack(model)
+        else:
+            model = model.to(getattr(torch, name))
         best = float("inf")
         with torch.inference_mode():
             for _ in range(3):  # the first run warms up
