@@ -62,7 +62,7 @@ def packable(model: torch.nn.Module) -> bool:
 
 
 def pack(model: torch.nn.Module) -> torch.nn.Module:
-    """Replace each `nn.Linear` in place, then bring the rest (embeddings, norms) to float32."""
+    """Replace each `nn.Linear` in place, then bring the rest (embeddings, norms) to float32 in place."""
     import torch
 
     packed_linear = _packed_linear_class()

@@ -193,9 +193,10 @@ def _from_folder(folder: Path, dtype: str, device: str):
                                                  device_map=None if device == "cpu" else device)
     if device == "cpu" and dtype == "float16":
         if cpu_fp16.available() and cpu_fp16.packable(model):
-            model = cpu_fp16.pack(model)
+            cpu_fp16.pack(model)
         else:  # torch's own fp16 matmuls are slow on a CPU
-            model, dtype = model.to(torch.bfloat16), "bfloat16"
+            model.bfloat16()
+            dtype = "bfloat16"
     return model.eval(), tokenizer, dtype
 
 
