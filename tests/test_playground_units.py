@@ -11,7 +11,7 @@ from hfdash.inference import (Answer, BackendSpec, GenerationParams, Message, St
                               preload, stream_answer)
 from hfdash.inference.export import Transcript, Turn, export_json, export_markdown
 from hfdash.inference.snippets import SERVER_KEY_ENV, code_snippet
-from hfdash.ui.playground import (Pane, format_stop, panes_from_query, parse_stop, playground_query)
+from hfdash.inference.panes import Pane, format_stop, panes_from_query, parse_stop, playground_query
 from tests.support.fault_server import FaultServer
 
 TOKEN = "hf_playgroundSecret0123456789"
