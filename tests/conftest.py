@@ -127,6 +127,5 @@ def fault_server():
     and records every request's Authorization header and body."""
     from tests.support.fault_server import FaultServer
 
-    server = FaultServer().start()
-    yield server
-    server.stop()
+    with FaultServer() as server:
+        yield server

@@ -45,9 +45,8 @@ class Tracker(LoopbackServer):
 
 @pytest.fixture
 def tracker():
-    server = Tracker().start()
-    yield server
-    server.stop()
+    with Tracker() as server:
+        yield server
 
 
 def _open(page, url: str) -> None:
