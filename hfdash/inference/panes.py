@@ -26,6 +26,7 @@ QUERY_KEYS = ("panes", "variants", "models", "backend")
 _PANE_KEY = re.compile(r"^p(\d+)\.(\w+)$")
 LOCAL = BackendSpec("local")  # the embedded model, device and dtype chosen by the backend
 
+
 @dataclass
 class Pane(Transcript):
     notices: list[str] = field(default_factory=list)  # problems in the URL it came from, until the next send
