@@ -57,9 +57,10 @@ def hub(monkeypatch):
     # File URLs come from a template built at import from the endpoint then: point it here too.
     monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE",
                         server.url + "/{repo_id}/resolve/{revision}/{filename}")
-    from hfdash.catalog.sources import forget_unreachable_hubs
+    from hfdash.catalog import sources
 
-    forget_unreachable_hubs()  # a new server may reuse the port of one an earlier test took down
+    # A new server may reuse the port of one an earlier test took down: nothing is remembered about it.
+    monkeypatch.setattr(sources, "_unreachable", {})
     yield server
     server.stop()
 
@@ -126,6 +127,5 @@ def fault_server():
     and records every request's Authorization header and body."""
     from tests.support.fault_server import FaultServer
 
-    server = FaultServer().start()
-    yield server
-    server.stop()
+    with FaultServer() as server:
+        yield server

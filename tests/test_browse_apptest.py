@@ -146,7 +146,7 @@ def test_detail_panel_links_carry_the_model_and_add_to_shortlist(offline):
     sidebar_links = {link.value: link.proto.query_string for link in at.sidebar.get("page_link")}
     assert sidebar_links["Compare fit"] == "shortlist=Qwen%2FQwen2.5-7B-Instruct&models=Qwen%2FQwen2.5-7B-Instruct"
     assert "models=Qwen%2FQwen2.5-7B-Instruct" in sidebar_links["Try side by side"]
-    # Page links from the detail panel now carry the shortlist too, so it survives navigation.
+    # Page links from the detail panel carry the shortlist too, so it survives navigation.
     links = {link.value: link.proto.query_string for link in at.main.get("page_link")}
     assert links["Check hardware fit"].startswith("shortlist=Qwen%2FQwen2.5-7B-Instruct&")
     assert at.button(key="browse_shortlist_toggle").label == "Remove from shortlist"

@@ -88,11 +88,11 @@ def test_offline_details_say_the_card_needs_the_hub_and_list_the_snapshots_gguf_
     assert details.base_models is None and details.tags is None  # unknown offline, not "none"
 
 
-def test_details_follow_the_source_policy_over_a_stopped_hub(hub):
+def test_details_follow_the_source_policy_over_a_stopped_hub(hub, monkeypatch):
     hub.stop()
     with pytest.raises(Unavailable, match="could not connect"):
         model_details(BASE, source="hub")
-    sources.forget_unreachable_hubs()
+    monkeypatch.setattr(sources, "RECHECK_HUB_AFTER_S", 0.0)  # auto asks the Hub itself
     details = model_details(BASE, source="auto")
     assert details.source == "snapshot" and "could not connect" in details.notices[0]
     assert details.card_note == CARD_NEEDS_HUB

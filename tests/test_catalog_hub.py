@@ -222,13 +222,13 @@ def test_an_unreachable_hub_is_not_asked_again_at_once(hub, monkeypatch):
     assert catalog.search(ModelQuery(limit=1)).source == "hub"
 
 
-def test_one_policy_for_model_facts_too_over_a_stopped_hub(hub):
+def test_one_policy_for_model_facts_too_over_a_stopped_hub(hub, monkeypatch):
     from hfdash.hardware.hubfacts import model_facts
 
     hub.stop()
     with pytest.raises(Unavailable, match="could not connect"):
         model_facts("Qwen/Qwen2.5-7B-Instruct", source="hub")
-    sources.forget_unreachable_hubs()
+    monkeypatch.setattr(sources, "RECHECK_HUB_AFTER_S", 0.0)  # auto asks the Hub itself
     facts = model_facts("Qwen/Qwen2.5-7B-Instruct", source="auto")
     assert facts.source == "snapshot" and "could not connect" in facts.notes[0]
     assert "the live Hub could not be used" in facts.notes[0]

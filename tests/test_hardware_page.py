@@ -173,7 +173,7 @@ def test_page_opened_directly_on_a_fresh_server_draws_both_charts(app_server, pa
 @pytest.mark.browser
 def test_widgets_are_bound_to_the_url_and_old_links_still_work(app_server, page):
     server = app_server(env={"HF_HUB_OFFLINE": "1"})
-    # A link in the form the page has always written: comma lists, per-device GPU counts, every input.
+    # A link in the form the page writes: comma lists, per-device GPU counts, every input.
     page.goto(f"{server.url}/Hardware_fit?models={SMOL}&devices=rtx-4090,h100&gpus=rtx-4090:2,h100:1"
               "&dtype=fp16&runtime=auto&context=8192&batch=2&kv=auto&mem=12")
     wait_for_app(page, timeout=60_000)

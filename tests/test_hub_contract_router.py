@@ -7,14 +7,14 @@ API, tests/test_hub_contract.py; the router's own behaviour has no fake here.)""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from hfdash.errors import BadParameters, InvalidToken, NotFound, PaymentRequired, RateLimited, Unavailable
 from hfdash.inference import BackendSpec, GenerationParams, Message, stream_answer
+from tests.support.loopback_server import LoopbackServer
 
 RECORDED = Path(__file__).parent / "data" / "recorded"
 ERRORS = {401: InvalidToken, 402: PaymentRequired, 404: NotFound, 422: BadParameters, 429: RateLimited,
@@ -31,18 +31,17 @@ def _router_exchanges():
     return found
 
 
-class Replay:
+class Replay(LoopbackServer):
     """Answers every request with one recorded response, as recorded."""
 
     def __init__(self, response: dict):
         self.response = response
         self.requests: list[tuple[str, str]] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__init__(self._handler())
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.origin
 
     def _handler(self):
         replay = self
@@ -71,10 +70,6 @@ class Replay:
 
         return Handler
 
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
 
 def _error_text(body) -> str:
     error = body["error"]
@@ -84,7 +79,7 @@ def _error_text(body) -> str:
 @pytest.mark.parametrize("record", _router_exchanges())
 def test_hub_contract_router(record):
     response = record["response"]
-    replay = Replay(response)
+    replay = Replay(response).start()
     try:
         if record["request"]["url"].endswith("/v1/models"):
             from huggingface_hub.utils import get_session

@@ -99,6 +99,34 @@ def test_the_package_import_graph_has_no_cycles():
     assert find_cycle(import_graph()) is None
 
 
+# tests/support modules that stand in for an outside service (the Hub, a provider, a server): built from
+# recordings and documentation, never from the app's own parsing.
+OUTSIDE_SERVICE_FAKES = ("loopback_hub", "hub_models", "hub_repos", "hub_auth", "fault_server", "key_proxy",
+                         "openai_server", "recorded_page")
+
+
+def support_imports(name: str) -> set[str]:
+    """Every module a tests/support module imports, following the tests/support modules it imports."""
+    seen: set[str] = set()
+    todo = [f"tests.support.{name}"]
+    while todo:
+        module = todo.pop()
+        path = REPO / (module.replace(".", "/") + ".py")
+        for node in _runtime_imports(ast.parse(path.read_text(), str(path))):
+            for target in ([a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]):
+                if target not in seen:
+                    seen.add(target)
+                    if target.startswith("tests.support.") and (REPO / (target.replace(".", "/") + ".py")).exists():
+                        todo.append(target)
+    return seen
+
+
+def test_the_fakes_of_outside_services_never_use_the_apps_code():
+    assert "tests.support.loopback_hub" in support_imports("hub_repos")  # followed through tests/support
+    for name in OUTSIDE_SERVICE_FAKES:
+        assert not [m for m in support_imports(name) if m.split(".")[0] == "hfdash"], name
+
+
 CHILD = """
 import importlib, json, os, sys
 modules, heavy = json.loads(sys.argv[1]), tuple(json.loads(sys.argv[2]))

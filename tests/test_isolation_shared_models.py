@@ -13,8 +13,8 @@ import pytest
 
 from hfdash.errors import Gated
 from hfdash.inference import BackendSpec
-from hfdash.inference.local import POOL, LoadedModel, choose_device, load_model
-from hfdash.inference.local.access import forget_checks
+from hfdash.inference.local import LoadedModel, choose_device, load_model
+from hfdash.inference.local import access, loading
 from hfdash.inference.local.engine import Engine
 from tests.support.hf_cache import add_cached_model
 from tests.support.hub_repos import add_repo
@@ -35,11 +35,11 @@ print(answer.status, type(answer.error).__name__ if answer.error else "-", answe
 
 
 @pytest.fixture(autouse=True)
-def fresh_checks():
-    forget_checks()
-    yield
-    forget_checks()
-    POOL.clear()
+def fresh_checks(monkeypatch):
+    """No access verdict remembered from another test, and an empty model pool."""
+    monkeypatch.setattr(access, "_granted", set())
+    monkeypatch.setattr(access, "_refused", {})
+    monkeypatch.setattr(loading, "POOL", loading.ModelPool(loading.MAX_LOADED))
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def shared_gated_model(hub):
     entry = LoadedModel(key=key, model_id=GATED_REPO, cache_names=frozenset({GATED_REPO}), model=object(),
                         tokenizer=object(), context_length=2048, dtype="float32", device="cpu",
                         engine=Engine(object(), set()), load_s=0.0)
-    POOL.put(entry)
+    loading.POOL.put(entry)
     return entry, owner, colleague
 
 

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from hfdash import vocab
 from hfdash.config import Settings, save_settings
 from hfdash.inference.base import BackendSpec
-from hfdash.ui.playground import panes_from_query
+from hfdash.inference.panes import panes_from_query
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 

@@ -11,7 +11,7 @@ from hfdash.inference import (Answer, BackendSpec, GenerationParams, Message, St
                               preload, stream_answer)
 from hfdash.inference.export import Transcript, Turn, export_json, export_markdown
 from hfdash.inference.snippets import SERVER_KEY_ENV, code_snippet
-from hfdash.ui.playground import (Pane, format_stop, panes_from_query, parse_stop, playground_query)
+from hfdash.inference.panes import Pane, format_stop, owns_key, panes_from_query, parse_stop, playground_query
 from tests.support.fault_server import FaultServer
 
 TOKEN = "hf_playgroundSecret0123456789"
@@ -29,6 +29,7 @@ def test_pane_setup_survives_the_url_round_trip():
     query = playground_query(panes, variants=True)
     assert query["panes"] == "3" and query["variants"] == "1"
     assert "p3.temperature" not in query  # defaults stay out of the URL
+    assert all(owns_key(key) for key in query) and not owns_key("shortlist")  # what the page removes when gone
     back = panes_from_query(query)
     assert [(p.spec, p.system, p.params) for p in back] == [(p.spec, p.system, p.params) for p in panes]
     assert all(not p.notices for p in back)

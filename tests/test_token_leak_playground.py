@@ -13,19 +13,11 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import wait_for_app
-from tests.support.fault_server import FaultServer
 from tests.support.recorded_page import RecordedPage
 from tests.support.tokens import register_user
 
 ANSWER = "The quick brown fox jumps over the lazy dog."
 SERVER_KEY = "sk-leak-test-5f1c9e0a7b3d"
-
-
-@pytest.fixture
-def openai_server():
-    server = FaultServer().start()
-    yield server
-    server.stop()
 
 
 def download(page, button: str) -> str:
@@ -35,7 +27,7 @@ def download(page, button: str) -> str:
 
 
 @pytest.mark.browser
-def test_token_does_not_leak_into_exports_snippets_logs_or_browser(hub, app_server, browser, openai_server,
+def test_token_does_not_leak_into_exports_snippets_logs_or_browser(hub, app_server, browser, fault_server,
                                                                    tmp_path):
     token = register_user(hub, "alice")
     server = app_server(env={"HF_ENDPOINT": hub.url})
@@ -45,12 +37,12 @@ def test_token_does_not_leak_into_exports_snippets_logs_or_browser(hub, app_serv
         user.enter_token(token, save=True)
         token_file = tmp_path / "app_hf_home" / "token"  # the server's HF_HOME (app_server fixture)
         assert token_file.read_text() == token and stat.S_IMODE(token_file.stat().st_mode) == 0o600
-        user.enter_server_key(openai_server.url, SERVER_KEY, save=True)
+        user.enter_server_key(fault_server.url, SERVER_KEY, save=True)
         key_file = tmp_path / "app_config" / "server-keys.json"  # the server's HFDASH_CONFIG_DIR
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
 
         # The saved token serves this session too: pane 1 a self-hosted server, pane 2 Inference Providers.
-        query = {"panes": "2", "variants": "1", "p1.kind": "hosted", "p1.base_url": openai_server.url,
+        query = {"panes": "2", "variants": "1", "p1.kind": "hosted", "p1.base_url": fault_server.url,
                  "p1.model": "fake-model", "p2.kind": "hosted", "p2.provider": "auto",
                  "p2.model": "Qwen/Qwen2.5-7B-Instruct"}
         user.open(f"Playground?{urlencode(query)}", until="Pane 2")
@@ -77,7 +69,7 @@ def test_token_does_not_leak_into_exports_snippets_logs_or_browser(hub, app_serv
         user.navigate("Browse", until="models from the live Hub")
         assert f"Bearer {token}" in {r.authorization for r in hub.requests[mark:]}
 
-        sent = [r.authorization for r in openai_server.chat_requests()]
+        sent = [r.authorization for r in fault_server.chat_requests()]
         assert sent == [f"Bearer {SERVER_KEY}"]  # its own key; a self-hosted server never gets the HF token
         for secret in (token, SERVER_KEY):
             leaks = {"exports": [name for name, text in exports.items() if secret in text],

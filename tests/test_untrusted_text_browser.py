@@ -7,9 +7,8 @@ would have been seen.
 
 from __future__ import annotations
 
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import quote
 
 import pytest
@@ -17,11 +16,12 @@ from playwright.sync_api import expect
 
 from tests.support.browser import wait_for_app
 from tests.support.fault_server import FaultServer
+from tests.support.loopback_server import LoopbackServer
 
 SETTLE_S = 2.0  # time for the browser to fetch what the page names, after Streamlit's run ends
 
 
-class Tracker:
+class Tracker(LoopbackServer):
     """Counts every request; answers each with an empty 200."""
 
     def __init__(self):
@@ -38,21 +38,15 @@ class Tracker:
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self.host = f"127.0.0.1:{self._server.server_address[1]}"
-        self.url = f"http://{self.host}"
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(Handler)
+        self.url = self.origin
+        self.host = self.url.removeprefix("http://")
 
 
 @pytest.fixture
 def tracker():
-    server = Tracker()
-    yield server
-    server.stop()
+    with Tracker() as server:
+        yield server
 
 
 def _open(page, url: str) -> None:

@@ -72,9 +72,3 @@ def recently_unreachable(endpoint: str) -> HfdashError | None:
             return seen[1]
         _unreachable.pop(endpoint, None)
     return None
-
-
-def forget_unreachable_hubs() -> None:
-    """Ask the Hub again on the next auto call (e.g. after the user fixed the network or the endpoint)."""
-    with _lock:
-        _unreachable.clear()

@@ -98,7 +98,7 @@ class BackendSpec:
         return f"hosted · {self.model or 'server default'} · {where}"
 
     def to_query(self) -> dict[str, str]:
-        """The fields that differ from the defaults, as strings (for `st.query_params`)."""
+        """The fields that differ from the defaults, as strings (for the Playground's URL)."""
         defaults = BackendSpec(kind=self.kind)
         out = {"kind": self.kind}
         for name in ("model", "provider", "base_url", "dtype", "device"):

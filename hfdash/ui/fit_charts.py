@@ -20,7 +20,9 @@ from hfdash.hardware.report import ModelFit, fit_model
 from hfdash.safetext import without_links
 from hfdash.hardware.reverse import best_precision
 from hfdash.hardware.verdict import MAX_GPUS
+from hfdash.ui import url_state
 from hfdash.units import human_bytes
+from hfdash.urlcodec import join_gpu_counts, join_list, split_gpu_counts, split_list
 from hfdash.vocab import EMBEDDED_MODEL
 
 TERMS = (("Weights", "weights_bytes", "#4C78A8"), ("KV cache", "kv_cache_bytes", "#F58518"),
@@ -137,7 +139,7 @@ CHOICES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("dtype", DTYPES, "bf16"), ("runtime", (AUTO, *RUNTIMES), AUTO), ("kv", (AUTO, *KV_DTYPES), AUTO))
 FIELD_LABELS = {"context": "Context length", "batch": "Batch", "mem": "Custom device memory", "gpus": "GPU count"}
 # Not bound: links carry `devices=a,b` and `gpus=a:2,b:4`, which a multiselect's repeated parameters and
-# one number input per device cannot express; these two are seeded from the URL and written back by hand.
+# one number input per device cannot express; these two are seeded from the URL and written through url_state.
 DEVICES_KEY = "fit_devices"
 
 
@@ -158,46 +160,33 @@ def _int_value(key: str, raw: str, default: int, minimum: int, maximum: int, pro
 def _link_problems(problems: list[str], field_problems: dict[str, str]) -> None:
     """Name the link values the bound widgets will drop (on the run that brings them)."""
     for name, valid, fallback in CHOICES:
-        raw = st.query_params.get(name)
+        raw = url_state.get(name)
         if raw is not None and raw not in valid:
             problems.append(f"`{name}={raw}` in the link is not valid (valid: {', '.join(valid)}); using {fallback}.")
     for name, default, minimum, maximum in NUMBERS:
-        raw = st.query_params.get(name)
+        raw = url_state.get(name)
         if raw is not None:
             _int_value(name, raw, default, minimum, maximum, field_problems)
 
 
-def _gpu_counts(devices: list[str], problems: dict[str, str]) -> dict[str, int]:
-    """GPUs per device from the link: `gpus=2` (each device) or `gpus=rtx-4090:2,h100:4`."""
-    raw = st.query_params.get("gpus") or ""
-    counts = dict.fromkeys(devices, 1)
-    for part in (p for p in raw.split(",") if p):
-        device, _, number = part.rpartition(":")
-        for target in ([device] if device else devices):
-            if target in counts:
-                counts[target] = _int_value("gpus", number, 1, 1, MAX_GPUS, problems)
-    return counts
-
-
 def _initial_devices(problems: list[str], field_problems: dict[str, str]) -> None:
     """Seed the devices and their GPU counts from the URL the first time this page runs in the session."""
-    devices = [d for d in (st.query_params.get("devices") or DEFAULT_DEVICES).split(",") if d]
+    devices = split_list(url_state.get("devices") or DEFAULT_DEVICES)
     unknown = [d for d in devices if d not in device_ids()]
     if unknown:
         problems.append(f"Unknown device(s) in the link: {', '.join(unknown)} (valid: {', '.join(device_ids())}).")
     devices = [d for d in devices if d in device_ids()]
     st.session_state.setdefault(DEVICES_KEY, devices)
-    for device, count in _gpu_counts(devices, field_problems).items():
+    linked = split_gpu_counts(url_state.get("gpus"), devices)
+    for device in devices:
+        count = _int_value("gpus", linked[device], 1, 1, MAX_GPUS, field_problems) if device in linked else 1
         st.session_state.setdefault(GPUS_KEY + device, count)
 
 
 def _write_devices_url() -> None:
     state = st.session_state
-    gpus = ",".join(f"{d}:{state.get(GPUS_KEY + d, 1)}" for d in state[DEVICES_KEY] if d != THIS_MACHINE)
-    wanted = {"devices": ",".join(state[DEVICES_KEY]), "gpus": gpus}
-    changed = {k: v for k, v in wanted.items() if st.query_params.get(k) != v}
-    if changed:
-        st.query_params.update(changed)
+    gpus = {d: state.get(GPUS_KEY + d, 1) for d in state[DEVICES_KEY] if d != THIS_MACHINE}
+    url_state.write({"devices": join_list(state[DEVICES_KEY]), "gpus": join_gpu_counts(gpus)})
 
 
 def device_name(device_id: str) -> str:
@@ -265,7 +254,7 @@ def render() -> None:
     kv = cols[1].selectbox("KV-cache dtype", [AUTO, *KV_DTYPES], key="kv", bind=BIND)
     _field_note(right, "batch", field_problems)
 
-    models = list(dict.fromkeys(m.strip() for m in typed.split(",") if m.strip()))
+    models = split_list(typed)
     _write_devices_url()
     for problem in problems:
         st.warning(without_links(problem))

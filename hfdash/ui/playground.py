@@ -1,7 +1,8 @@
 """The Playground: 1 to 4 panes, each its own backend, model, system prompt and parameters.
 
 State: the pane set-up lives in the URL (`panes=2&p1.kind=local&p2.temperature=0`, or an arrival link
-`?models=a,b[&backend=local]`) and in this session's `st.session_state`; histories and the running
+`?models=a,b[&backend=local]`; the codec is hfdash/inference/panes.py, written through hfdash/ui/url_state.py)
+and in this session's `st.session_state`; histories and the running
 generation live only in session state (per browser session; the token never leaves it). Widgets take
 their starting values from the Pane (`value=` / `index=`), so a widget re-created after a page switch
 starts from the pane's set-up, never from Streamlit's default (0.0 would be a bad top_p).
@@ -17,13 +18,10 @@ A session whose browser is gone for `SESSION_GONE_S` has its generations stopped
 from __future__ import annotations
 
 import functools
-import math
-import re
 import threading
 import time
 import typing
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import replace
 
 import streamlit as st
 
@@ -32,19 +30,20 @@ from hfdash.config import load_settings, multi_user
 from hfdash.errors import BadParameters, HfdashError, Timeout, Unavailable
 from hfdash.catalog.records import ModelRecord, ProviderOffer
 from hfdash.inference import KINDS, Answer, BackendSpec, GenerationParams, check_messages, stream_answer
-from hfdash.inference.choice import BackendChoice, LinkFacts, choose_backend
+from hfdash.inference.choice import LinkFacts, choose_backend
 from hfdash.inference.cost import cost_text
 from hfdash.inference.export import Transcript, Turn, export_json, export_markdown, params_line, stats_line
 from hfdash.inference.hosted import ROUTER_POLICIES
+from hfdash.inference.panes import (MAX_PANES, Pane, format_stop, looks_local, owns_key, panes_from_query,
+                                    parse_stop, playground_query)
 from hfdash.inference.snippets import code_snippet
 from hfdash.safetext import has_links_or_images, without_links
 from hfdash.serving import check_reachable
 from hfdash.vocab import EMBEDDED_MODEL, LOCAL_DEVICES, LOCAL_DTYPES
+from hfdash.ui import url_state
 from hfdash.ui.session import (call_token, sends_token, server_key_for, server_secret_for, set_token_opt_in,
                                token_opted_in, user_settings)
 
-MAX_PANES = 4
-MAX_BROWSER_INT = 2**53 - 1  # a number field holds integers exactly up to here (JavaScript's safe range)
 LIVE_REFRESH_S = 0.5  # how often a live pane redraws (each redraw is a short script run)
 SESSION_GONE_S = 5.0  # a disconnected session keeps generating this long (a reconnect finds it running)
 PANES_KEY, RUN_KEY, SEND_KEY, PROMPT_KEY, VARIANTS_KEY, VARIANTS_ON_KEY, COUNT_KEY = (
@@ -52,9 +51,6 @@ PANES_KEY, RUN_KEY, SEND_KEY, PROMPT_KEY, VARIANTS_KEY, VARIANTS_ON_KEY, COUNT_K
 VIA_PROVIDERS, VIA_SERVER = "Inference Providers", "Server (base URL)"
 OTHER_SERVER = "Other URL…"
 IMAGES_KEY = "images_"  # + the turn's number: that answer's "Show images and links" toggle
-PLAYGROUND_QUERY_KEYS = ("panes", "variants", "models", "backend")
-_PANE_KEY = re.compile(r"^p(\d+)\.(\w+)$")
-LOCAL = BackendSpec("local")  # the embedded model, device and dtype chosen by the backend
 _STATUS_BADGE: dict[str, tuple[str, typing.Literal["orange", "red"]]] = {
     "stopped": ("Stopped", "orange"), "incomplete": ("Incomplete", "orange"), "error": ("Error", "red")}
 CUT_OFF_BADGE = "Cut off at the token limit"
@@ -62,13 +58,6 @@ SYSTEM_PREVIEW_CHARS = 160
 # The page's Stop stops generations; Streamlit's header Stop only stops a script run, and would flicker in
 # and out with every live redraw, so it is hidden here.
 HIDE_HEADER_STOP = '<style>[data-testid="stStatusWidget"] button { display: none; }</style>'
-
-
-@dataclass
-class Pane(Transcript):
-    notices: list[str] = field(default_factory=list)  # problems in the URL it came from, until the next send
-    refused: HfdashError | None = None  # why the last send did not start here (e.g. empty prompt)
-    choice: BackendChoice | None = None  # for a linked model: the backend chosen for it, and why
 
 
 class Slot:
@@ -193,31 +182,6 @@ def _session_id() -> str | None:
 _SESSION_WATCH = SessionWatch()
 
 
-# ---- URL round trip (pure functions: they take and give plain dicts) ----
-
-def parse_stop(text: str) -> tuple[str, ...]:
-    """Comma-separated stop strings; `\\n` and `\\t` stand for a newline and a tab."""
-    parts = (part.strip().replace("\\n", "\n").replace("\\t", "\t") for part in text.split(","))
-    return tuple(part for part in parts if part)
-
-
-def format_stop(stop: tuple[str, ...]) -> str:
-    return ", ".join(s.replace("\n", "\\n").replace("\t", "\\t") for s in stop)
-
-
-def looks_local(model: str) -> bool:
-    return model.endswith(".gguf") or model.startswith(("/", ".", "~"))
-
-
-def pane_for_model(model: str | None, backend: str | None = None, local: BackendSpec = LOCAL) -> Pane:
-    """A pane for an arrival link: hosted (provider auto) for a repo id unless local is asked for; without
-    `backend`, `choose_backends` then picks the one that can run it. A local pane starts from `local` (the
-    user's default device and dtype)."""
-    if not model or backend == "local" or looks_local(model):
-        return Pane(replace(local, model=model or None))
-    return Pane(BackendSpec("hosted", model=model, provider="auto"))
-
-
 def link_facts(model_id: str) -> LinkFacts:
     """What choosing a linked model's backend needs: its record (live Hub first: whether it answers says
     whether a download could start), its cache state, and whether this session has a token."""
@@ -258,110 +222,6 @@ def choose_backends(panes: list[Pane]) -> None:
             pane.spec = pane.choice.spec
 
 
-def _choice(values: Mapping[str, str], name: str, allowed: tuple[str, ...], notices: list[str], where: str) -> str:
-    value = values.get(name, allowed[0])
-    if value in allowed:
-        return value
-    notices.append(f"{where}: {name} {value!r} is not one of {', '.join(allowed)}; using {allowed[0]}.")
-    return allowed[0]
-
-
-def _number(values: Mapping[str, str], name: str, kind: type, notices: list[str], where: str):
-    default = getattr(GenerationParams(), name)
-    if name not in values or values[name] == "":
-        return default
-    try:
-        number = kind(values[name])
-    except ValueError:
-        number = math.nan
-    if not math.isfinite(number):
-        notices.append(f"{where}: {name} {values[name]!r} is not a number; using {_shown(default)}.")
-        return default
-    if abs(number) > MAX_BROWSER_INT:
-        # Too large for the page's number field to hold; any other bad value stays, and the pane says why.
-        try:
-            GenerationParams(**{name: number}).validate()
-        except BadParameters as err:
-            notices.append(f"{where}: {err.message} Using {_shown(default)}.")
-            return default
-    return number
-
-
-def _shown(default) -> str:
-    return "none" if default is None else str(default)
-
-
-def _pane_from_query(values: Mapping[str, str], number: int) -> Pane:
-    where, notices = f"URL, pane {number}", typing.cast(list[str], [])
-    spec = BackendSpec(kind=_choice(values, "kind", KINDS, notices, where),
-                       model=values.get("model") or None, provider=values.get("provider") or None,
-                       base_url=values.get("base_url") or None,
-                       dtype=_choice(values, "dtype", LOCAL_DTYPES, notices, where),
-                       device=_choice(values, "device", LOCAL_DEVICES, notices, where))
-    params = GenerationParams(max_new_tokens=_number(values, "max_new_tokens", int, notices, where),
-                              temperature=_number(values, "temperature", float, notices, where),
-                              top_p=_number(values, "top_p", float, notices, where),
-                              seed=_number(values, "seed", int, notices, where),
-                              stop=parse_stop(values.get("stop", "")))
-    return Pane(spec, system=values.get("system", ""), params=params, notices=notices)
-
-
-def panes_from_query(query: Mapping[str, str], local: BackendSpec = LOCAL) -> list[Pane]:
-    """Panes from `?models=a,b[&backend=local]`, else from `panes=N&pK.field=...`; one embedded local pane if empty.
-    A pane the URL says nothing about is a new local pane, starting from `local`."""
-    if "models" in query:
-        models = [m.strip() for m in query["models"].split(",") if m.strip()]
-        panes = [pane_for_model(m, query.get("backend"), local) for m in models[:MAX_PANES]] or [
-            pane_for_model(None, local=local)]
-        if len(models) > MAX_PANES:
-            panes[0].notices.append(f"{len(models)} models were linked; the Playground shows the first {MAX_PANES}.")
-        return panes
-    by_pane: dict[int, dict[str, str]] = {}
-    for key, value in query.items():
-        match = _PANE_KEY.match(key)
-        if match and 1 <= int(match[1]) <= MAX_PANES:
-            by_pane.setdefault(int(match[1]), {})[match[2]] = value
-    try:
-        count = int(query.get("panes", "0"))
-    except ValueError:
-        count = 0
-    count = min(MAX_PANES, max(count, max(by_pane, default=1), 1))
-    return [_pane_from_query(by_pane[n], n) if n in by_pane else pane_for_model(None, local=local)
-            for n in range(1, count + 1)]
-
-
-def pane_query(number: int, pane: Transcript) -> dict[str, str]:
-    """The query keys of one pane: its backend spec and what differs from the default parameters."""
-    out = {f"p{number}.{name}": value for name, value in pane.spec.to_query().items()}
-    if pane.system:
-        out[f"p{number}.system"] = pane.system
-    defaults = GenerationParams()
-    for param in fields(GenerationParams):
-        value = getattr(pane.params, param.name)
-        if value != getattr(defaults, param.name):
-            out[f"p{number}.{param.name}"] = format_stop(value) if param.name == "stop" else str(value)
-    return out
-
-
-def playground_query(panes: Sequence[Transcript], variants: bool) -> dict[str, str]:
-    out = {"panes": str(len(panes))}
-    if variants:
-        out["variants"] = "1"
-    for number, pane in enumerate(panes, start=1):
-        out.update(pane_query(number, pane))
-    return out
-
-
-def _sync_url(panes: list[Pane], variants: bool) -> None:
-    wanted = playground_query(panes, variants)
-    for key in list(st.query_params):
-        if (key in PLAYGROUND_QUERY_KEYS or _PANE_KEY.match(key)) and key not in wanted:
-            del st.query_params[key]
-    for key, value in wanted.items():
-        if st.query_params.get(key) != value:
-            st.query_params[key] = value
-
-
 # ---- session state ----
 
 def _widget_key(index: int, name: str) -> str:
@@ -391,8 +251,8 @@ def _set_panes(panes: list[Pane]) -> None:
 
 def _session_panes() -> list[Pane]:
     """This session's panes: from the URL on arrival (or on an arrival link), then from session state."""
-    if PANES_KEY not in st.session_state or "models" in st.query_params:
-        query = st.query_params.to_dict()
+    if PANES_KEY not in st.session_state or url_state.get("models") is not None:
+        query = url_state.params()
         defaults = user_settings()
         panes = panes_from_query(query, BackendSpec("local", dtype=defaults.local_dtype, device=defaults.local_device))
         if "models" in query and not query.get("backend"):
@@ -807,4 +667,4 @@ def render_playground() -> None:
     for index, (column, pane) in enumerate(zip(columns, panes, strict=True)):
         with column:
             _pane_body(index, pane, run.slots.get(index) if run is not None else None, variants)
-    _sync_url(panes, variants)
+    url_state.write(playground_query(panes, variants), owns=owns_key)

@@ -14,7 +14,8 @@ from streamlit.navigation.page import StreamlitPage
 from hfdash import vocab
 from hfdash.errors import HfdashError
 from hfdash.safetext import without_links
-from hfdash.ui import catalog_cache, model_facts
+from hfdash.ui import catalog_cache, model_facts, url_state
+from hfdash.urlcodec import join_list, split_list
 
 QUERY_KEY = "shortlist"
 STATE_KEY = "shortlist"
@@ -43,18 +44,9 @@ TAB_KEY = "tab"
 FIT_TAB, COMPARE_TAB = "Fit", "Compare"
 
 
-def parse(raw: str | None) -> list[str]:
-    """'a/b,c/d,a/b' -> ['a/b', 'c/d']: order kept, duplicates and blanks dropped."""
-    return list(dict.fromkeys(part.strip() for part in (raw or "").split(",") if part.strip()))
-
-
 def _write_url(ids: list[str]) -> None:
-    value = ",".join(ids)
-    if value:
-        if st.query_params.get(QUERY_KEY) != value:
-            st.query_params[QUERY_KEY] = value
-    elif QUERY_KEY in st.query_params:
-        del st.query_params[QUERY_KEY]
+    value = join_list(ids)
+    url_state.write({QUERY_KEY: value})
     st.session_state[URL_SEEN_KEY] = value
 
 
@@ -65,11 +57,11 @@ def _set(ids: list[str]) -> None:
 
 
 def get_shortlist() -> list[str]:
-    raw = st.query_params.get(QUERY_KEY)
+    raw = url_state.get(QUERY_KEY)
     if STATE_KEY not in st.session_state or (raw is not None and raw != st.session_state.get(URL_SEEN_KEY)):
         # A new session, or a link carrying a shortlist was opened: the URL wins.
         st.session_state[RESTORE_KEY] = raw is None and STATE_KEY not in st.session_state
-        st.session_state[STATE_KEY] = parse(raw)
+        st.session_state[STATE_KEY] = split_list(raw)
     ids = st.session_state[STATE_KEY]
     # A link or typed URL without the shortlist must not drop it: put it back.
     _write_url(ids)
@@ -95,12 +87,12 @@ def _adopt_stored() -> None:
     saved = st.session_state[STORE_KEY].get("saved")
     if saved and st.session_state.get(RESTORE_KEY):
         # The URL is written in the run (get_shortlist): a callback's query-param write does not reach the page.
-        st.session_state[STATE_KEY] = parse(saved)
+        st.session_state[STATE_KEY] = split_list(saved)
         st.session_state[RESTORE_KEY] = False
 
 
 def _sync_tab_store(ids: list[str]) -> None:
-    _tab_store(key=STORE_KEY, data={"restore": bool(st.session_state.get(RESTORE_KEY)), "ids": ",".join(ids)},
+    _tab_store(key=STORE_KEY, data={"restore": bool(st.session_state.get(RESTORE_KEY)), "ids": join_list(ids)},
                on_saved_change=_adopt_stored, height=0)
 
 
@@ -109,9 +101,9 @@ def link_params(models: list[str] | None = None) -> dict[str, str]:
     params = {}
     ids = get_shortlist()
     if ids:
-        params[QUERY_KEY] = ",".join(ids)
+        params[QUERY_KEY] = join_list(ids)
     if models:
-        params["models"] = ",".join(models)
+        params["models"] = join_list(models)
     return params
 
 

@@ -51,3 +51,8 @@ def until_answered(at, timeout: float = 240):
         time.sleep(0.5)
         at.run()
     return at
+
+
+def requests_in(engine) -> int:
+    """Requests a local model's engine is generating or holding (hfdash/inference/local/engine.py)."""
+    return len(engine._active) + engine._pending.qsize()

@@ -20,7 +20,9 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.support.loopback_server import LoopbackServer
 
 WORDS = ("The", " quick", " brown", " fox", " jumps", " over", " the", " lazy", " dog", ".")
 DROP_AFTER = 3  # chunks sent before a "drop" request's connection is cut
@@ -37,13 +39,6 @@ ERROR_TEXT = {
 }
 
 
-class QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):  # a client closing its stream early is expected
-        pass
-
-
 @dataclass
 class Recorded:
     method: str
@@ -56,31 +51,23 @@ class Recorded:
         return self.headers.get("authorization")
 
 
-class FaultServer:
+class FaultServer(LoopbackServer):
     def __init__(self, token_delay: float = 0.0, words: tuple[str, ...] = WORDS):
         self.token_delay = token_delay
         self.words = words
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server = QuietServer(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        super().__init__(self._handler_class())
 
     @property
     def url(self) -> str:
         """The base URL, as a user would paste it (OpenAI-style, ending in /v1)."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def start(self) -> FaultServer:
-        self._thread.start()
-        return self
+        return f"{self.origin}/v1"
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
+        self._stopping.set()  # a hanging request returns
+        super().stop()
 
     def record(self, request: Recorded) -> None:
         with self._lock:

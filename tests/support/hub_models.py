@@ -14,7 +14,8 @@ huggingface.co does (tests/data/recorded/README.md, "What a fake Hub must reprod
   disabled one a 403; a gated repo's metadata is public but `/revision/{rev}` is gated like its files.
 
 Stored repos (`hub.models`) are Hub JSON with every field the Hub can send; when a test leaves it
-empty, the shipped snapshot's real records, turned into that JSON here (`hub_json`). A stored repo may
+empty, the shipped snapshot's real records, read from its parquet file as plain rows (with pyarrow, not
+the app's snapshot reader) and turned into that JSON here (`hub_json`). A stored repo may
 carry `_files` (path -> bytes, a size, or a `Partial`), served by hub_repos.py, never sent as JSON.
 """
 
@@ -32,6 +33,7 @@ from urllib.parse import quote, urlencode
 from tests.support.loopback_hub import NO_CREDENTIALS, Response, hub_error, route
 
 DATA = Path(__file__).resolve().parents[1] / "data"
+SHIPPED_SNAPSHOT = Path(__file__).resolve().parents[2] / "hfdash" / "data" / "snapshot.parquet"
 MAX_PAGE = 1000
 UNDATED = "2022-03-02T23:29:04.000Z"  # the Hub's createdAt for repos made before it stored dates
 # The properties `expand` accepts (the Hub's list; huggingface_hub types them as ExpandModelProperty_T).
@@ -65,15 +67,15 @@ def real_configs() -> dict[str, dict]:
     return {entry["id"]: entry["config"] for entry in map(json.loads, lines)}
 
 
-def hub_json(record, index: int) -> dict:
-    """A snapshot record as the Hub's stored JSON. Facts the snapshot lacks are left out, except those the
-    Hub always sends: a trending score of 0 and, for dates, the Hub's own value for repos older than its
-    date records (the creation date stands in for an unknown last change). The repo's config.json is a
-    file (its real one where known, else what the snapshot knows of it); the info's `config` is the
-    Hub's trimmed view of it."""
-    files = {"README.md": model_card(record)}
-    known = {k: v for k, v in vars(record.config).items() if v is not None}
-    full = real_configs().get(record.id)
+def hub_json(row: dict, index: int) -> dict:
+    """A snapshot row (one model: its record and config columns) as the Hub's stored JSON. Facts the
+    snapshot lacks are left out, except those the Hub always sends: a trending score of 0 and, for dates,
+    the Hub's own value for repos older than its date records (the creation date stands in for an unknown
+    last change). The repo's config.json is a file (its real one where known, else what the snapshot knows
+    of it); the info's `config` is the Hub's trimmed view of it."""
+    files = {"README.md": model_card(row)}
+    known = {k: v for k, v in row.items() if v is not None}
+    full = real_configs().get(row["id"])
     if full is None and "architecture" in known:  # llmfit's "architecture" is the config's model_type
         full = {"model_type": known["architecture"], **{k: known[k] for k in _CONFIG_JSON_NAMES if k in known}}
         if "context_length" in known:
@@ -81,48 +83,49 @@ def hub_json(record, index: int) -> dict:
     if full is not None:
         files["config.json"] = json.dumps(full).encode()
     data: dict = {
-        "_id": f"{0x621ffdc036468d709f170000 + index:024x}", "id": record.id, "modelId": record.id,
-        "author": record.id.split("/")[0] if "/" in record.id else None,
-        "sha": hashlib.sha1(record.id.encode()).hexdigest(), "private": False, "disabled": False,
-        "gated": False if record.gated is None else ("manual" if record.gated else False),
-        "likes": record.likes, "downloads": record.downloads, "pipeline_tag": record.task,
-        "library_name": record.library, "trendingScore": record.trending or 0,
-        "createdAt": _timestamp(record.created_at) or UNDATED,
-        "lastModified": _timestamp(record.last_modified or record.created_at) or UNDATED,
-        "tags": [t for t in (record.library, record.task, *(record.languages or ()),
-                             record.license and f"license:{record.license}") if t],
-        "model-index": None, "cardData": card_data(record),
+        "_id": f"{0x621ffdc036468d709f170000 + index:024x}", "id": row["id"], "modelId": row["id"],
+        "author": row["id"].split("/")[0] if "/" in row["id"] else None,
+        "sha": hashlib.sha1(row["id"].encode()).hexdigest(), "private": False, "disabled": False,
+        "gated": "manual" if row["gated"] else False,
+        "likes": row["likes"], "downloads": row["downloads"], "pipeline_tag": row["task"],
+        "library_name": row["library"], "trendingScore": row["trending"] or 0,
+        "createdAt": _timestamp(row["created_at"]) or UNDATED,
+        "lastModified": _timestamp(row["last_modified"] or row["created_at"]) or UNDATED,
+        "tags": [t for t in (row["library"], row["task"], *(row["languages"] or ()),
+                             row["license"] and f"license:{row['license']}") if t],
+        "model-index": None, "cardData": card_data(row),
         "config": trimmed_config(full or {}), "siblings": [{"rfilename": path} for path in files], "spaces": [],
         "usedStorage": sum(len(content) for content in files.values()), "_files": files,
     }
-    if record.params is not None:
-        data["safetensors"] = {"parameters": record.dtype_params or {"BF16": record.params}, "total": record.params}
-    if record.providers is not None:
-        ids = {offer.provider: offer.provider_model_id for offer in record.offers}
-        task = "conversational" if record.task in ("text-generation", "image-text-to-text") else record.task
-        data["inferenceProviderMapping"] = [{"provider": name, "providerId": ids.get(name) or record.id,
-                                             "status": "live", "task": task} for name in record.providers]
-        if record.providers:
+    if row["params"] is not None:
+        data["safetensors"] = {"parameters": dict(row["dtype_params"] or {"BF16": row["params"]}),
+                               "total": row["params"]}
+    if row["providers"] is not None:
+        ids = {offer["provider"]: offer["provider_model_id"] for offer in row["offers"] or ()}
+        task = "conversational" if row["task"] in ("text-generation", "image-text-to-text") else row["task"]
+        data["inferenceProviderMapping"] = [{"provider": name, "providerId": ids.get(name) or row["id"],
+                                             "status": "live", "task": task} for name in row["providers"]]
+        if row["providers"]:
             data["inference"] = "warm"
     return {k: v for k, v in data.items() if v is not None or k == "model-index"}
 
 
-def card_data(record) -> dict:
+def card_data(row: dict) -> dict:
     """The card's metadata as the Hub parses it into `cardData` (recorded: `license`, `language` as a list)."""
     data: dict = {}
-    if record.license:
-        data["license"] = record.license
-    if record.languages:
-        data["language"] = list(record.languages)
+    if row["license"]:
+        data["license"] = row["license"]
+    if row["languages"]:
+        data["language"] = list(row["languages"])
     return data
 
 
-def model_card(record) -> bytes:
+def model_card(row: dict) -> bytes:
     """A README.md as the Hub documents model cards: a YAML metadata block, then markdown. No README body
     was recorded, so this is built from that documented shape (huggingface.co/docs/hub/model-cards)."""
-    meta = "".join(f"{key}: {json.dumps(value)}\n" for key, value in card_data(record).items())
+    meta = "".join(f"{key}: {json.dumps(value)}\n" for key, value in card_data(row).items())
     header = f"---\n{meta}---\n" if meta else ""
-    return f"{header}# {record.id}\n\nA model card, as its author wrote it.\n".encode()
+    return f"{header}# {row['id']}\n\nA model card, as its author wrote it.\n".encode()
 
 
 def trimmed_config(config: dict) -> dict:
@@ -135,12 +138,10 @@ def trimmed_config(config: dict) -> dict:
 def snapshot_models() -> tuple[dict, ...]:
     """The shipped snapshot's real records as stored Hub JSON (built once per test process); `_id`s
     rise with the id, so the Hub's tie order (by `_id`) is the id order."""
-    from hfdash.catalog import snapshot
-    from hfdash.config import SHIPPED_SNAPSHOT
+    import pyarrow.parquet as pq
 
-    loaded = snapshot.load(SHIPPED_SNAPSHOT)
-    records = sorted(loaded.records(range(loaded.size)), key=lambda r: r.id)
-    return tuple(hub_json(record, index) for index, record in enumerate(records))
+    rows = sorted(pq.read_table(SHIPPED_SNAPSHOT).to_pylist(), key=lambda row: row["id"])
+    return tuple(hub_json(row, index) for index, row in enumerate(rows))
 
 
 def models(hub) -> list[dict]:

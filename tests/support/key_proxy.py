@@ -10,36 +10,24 @@ from __future__ import annotations
 
 import http.client
 import json
-import threading
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
-from tests.support.fault_server import QuietServer
+from tests.support.loopback_server import LoopbackServer
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length"}
 
 
-class KeyProxy:
+class KeyProxy(LoopbackServer):
     def __init__(self, upstream: str, key: str):
         self.upstream = urlsplit(upstream)
         self.key = key
         self.authorizations: list[str | None] = []
-        self._server = QuietServer(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        super().__init__(self._handler_class())
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def start(self) -> KeyProxy:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"{self.origin}/v1"
 
     def _handler_class(self):
         proxy = self

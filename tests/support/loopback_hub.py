@@ -24,8 +24,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.support.loopback_server import LoopbackServer
 
 INVALID_CREDENTIALS = "Invalid credentials in Authorization header"
 NO_CREDENTIALS = "Invalid username or password."
@@ -103,7 +105,7 @@ class Fault:
     hang_seconds: float = 0.0
 
 
-class LoopbackHub:
+class LoopbackHub(LoopbackServer):
     def __init__(self, models: list[dict] | None = None):
         self.models: list[dict] = models or []  # stored repos as Hub JSON; empty = the shipped snapshot's
         self.users: dict[str, dict] = {}  # token -> whoami-v2 JSON
@@ -113,22 +115,11 @@ class LoopbackHub:
         self.rate_window_s = 300
         self._window: tuple[float, int] = (time.monotonic(), 0)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(self._handler_class())
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> LoopbackHub:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return self.origin
 
     def fail(self, path_pattern: str, status: int, *, headers: dict[str, str] | None = None, times: int = 1):
         """FAKE: the next `times` requests whose path matches answer `status`."""

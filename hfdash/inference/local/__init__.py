@@ -22,12 +22,12 @@ from hfdash.inference.base import BackendSpec, Chunk, GenerationParams, Message
 from hfdash.inference.local.access import token_fingerprint
 from hfdash.inference.local.engine import (MAX_GENERATIONS, MAX_NEW_TOKENS, Request, claim_generation,
                                            release_generation)
-from hfdash.inference.local.loading import POOL, LoadedModel, embedded_folder, load_model, loaded_models
+from hfdash.inference.local.loading import LoadedModel, embedded_folder, load_model, loaded_models
 from hfdash.inference.local.placement import choose_device, in_worker_thread
 from hfdash.inference.local.sources import Progress, converted_folder, embedded_gguf
 
 __all__ = [
-    "MAX_GENERATIONS", "MAX_NEW_TOKENS", "PLAIN_TEXT_NOTICE", "POOL", "LoadedModel", "LocalBackend",
+    "MAX_GENERATIONS", "MAX_NEW_TOKENS", "PLAIN_TEXT_NOTICE", "LoadedModel", "LocalBackend",
     "choose_device", "converted_folder", "embedded_folder", "embedded_gguf", "encode", "in_worker_thread",
     "load_model", "loaded_models", "token_fingerprint",
 ]

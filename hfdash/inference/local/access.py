@@ -72,13 +72,6 @@ def check_access(repo_id: str, token: str | None, *, cached: bool) -> None:
         _granted.add(key)
 
 
-def forget_checks() -> None:
-    """Check again on next use (tests; a changed endpoint)."""
-    with _lock:
-        _granted.clear()
-        _refused.clear()
-
-
 def _ask_hub(repo_id: str, token: str | None) -> None:
     """One auth-check request with a timeout and no retries (huggingface_hub's own call has neither)."""
     import httpx2

@@ -127,11 +127,6 @@ class Engine:
         """The model left the pool: the worker ends once its requests are done."""
         self._closed = True
 
-    @property
-    def busy(self) -> int:
-        """Requests generating or waiting (for tests and the bench)."""
-        return len(self._active) + self._pending.qsize()
-
     # ---- the worker --------------------------------------------------------------------------------
 
     def _run(self) -> None:

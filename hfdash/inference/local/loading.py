@@ -78,12 +78,6 @@ class ModelPool:
         with self._lock:
             return {name for entry in self._models.values() for name in (entry.model_id, *entry.cache_names)}
 
-    def clear(self) -> None:
-        with self._lock:
-            for entry in self._models.values():
-                entry.engine.close()
-            self._models.clear()
-
 
 POOL = ModelPool(MAX_LOADED)
 

@@ -14,6 +14,7 @@ import streamlit as st
 
 from hfdash.catalog.records import ANY_PROVIDER, BOUNDS, MAX_LIMIT, FitsOn, ModelQuery, Sort, check_bound
 from hfdash.config import CATALOG_SOURCES
+from hfdash.ui import url_state
 from hfdash.units import parse_count
 
 # Widget key = URL name, per ModelQuery field.
@@ -32,7 +33,7 @@ RENAMED_KEYS = {"fit_dtype": "fits_dtype", "fit_context": "fits_context", "fit_r
 LICENSE_KEY = "license"
 SOURCE_KEY = "source"
 VIEW_KEY = "view"
-# Not a widget: the table's or chart's selection, kept in the URL by hand.
+# Not a widget: the table's or chart's selection, kept in the URL through url_state.
 MODEL_KEY = "model"
 
 VIEWS = ("table", "chart")
@@ -103,13 +104,13 @@ def note_link_values(options: dict[str, list[str]]) -> None:
     """Before the widgets read the link: remember each link value they will not be able to hold."""
     problems = st.session_state.setdefault(PROBLEMS_KEY, {})
     for key in (*QUERY_KEYS.values(), *FITS_KEYS.values(), SOURCE_KEY, VIEW_KEY):
-        raw = st.query_params.get(key)
+        raw = url_state.get(key)
         if raw:
             problem = _link_problem(key, raw.strip(), options)
             if problem:
                 problems[key] = problem
     for old, new in RENAMED_KEYS.items():
-        if st.query_params.get(old) and not st.query_params.get(new):
+        if url_state.get(old) and not url_state.get(new):
             problems[new] = f"this link names it {old} (now {new}); set it here"
 
 
@@ -161,11 +162,8 @@ def _whole(value) -> int | None:
 
 
 def selected_model() -> str | None:
-    return st.query_params.get(MODEL_KEY) or None
+    return url_state.get(MODEL_KEY) or None
 
 
 def select_model(model_id: str | None) -> None:
-    if model_id:
-        st.query_params[MODEL_KEY] = model_id
-    elif MODEL_KEY in st.query_params:
-        del st.query_params[MODEL_KEY]
+    url_state.write({MODEL_KEY: model_id or ""})

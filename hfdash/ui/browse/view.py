@@ -13,6 +13,7 @@ from hfdash.catalog.records import (MAX_COUNT, MAX_LIMIT, MAX_WITHIN_DAYS, SORT_
                                     SearchResult, Sort, column, format_value, table_columns)
 from hfdash.config import CATALOG_SOURCE_LABELS, CATALOG_SOURCES
 from hfdash.safetext import without_links
+from hfdash.ui import url_state
 from hfdash.ui.browse import state
 from hfdash.ui.browse.state import (DATE_RANGE, DEFAULT_FITS, DEFAULT_QUERY, FITS_KEYS, LICENSE_KEY, QUERY_KEYS,
                                     SOURCE_KEY, VIEW_KEY, VIEWS)
@@ -64,7 +65,7 @@ def render_filters(options: dict[str, list[str]], licenses: list[str], default_s
                index=options["sort"].index(DEFAULT_QUERY.sort.value), help="Descending; ties by id; unknown last.")
     # Before its widgets are drawn a link's values are only in the URL; after a change, only in session state.
     ss = st.session_state
-    active = sum(ss.get(key) not in (None, "") or bool(st.query_params.get(key)) for key in MORE_KEYS)
+    active = sum(ss.get(key) not in (None, "") or bool(url_state.get(key)) for key in MORE_KEYS)
     problems = any(state.link_problem(key) for key in (*QUERY_KEYS.values(), *FITS_KEYS.values(), SOURCE_KEY))
     label = f"More filters ({active} set)" if active else "More filters"
     with st.expander(label, expanded=bool(active or problems), icon=":material/tune:"):
