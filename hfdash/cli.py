@@ -1,4 +1,4 @@
-"""`python -m hfdash COMMAND`: the same services the pages use.
+"""`hfdash COMMAND` (or `python -m hfdash COMMAND`): the same services the pages use.
 
 Each service package adds its commands through `register(subparsers)` in its own `cli` module.
 Usage errors, HfdashError and a closed output pipe print one line on stderr and exit with code 2.
@@ -23,7 +23,9 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="python -m hfdash", description=__doc__.splitlines()[0])
+    # `pip install .` gives an `hfdash` command; from a checkout it runs as `python -m hfdash`.
+    prog = "hfdash" if os.path.basename(sys.argv[0]) == "hfdash" else "python -m hfdash"
+    parser = OneLineParser(prog=prog, description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
