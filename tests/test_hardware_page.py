@@ -82,6 +82,21 @@ def test_runtime_choice_changes_the_answer(offline):
     assert any("258.50 MiB" in c.value for c in at.caption)  # the runtime's sources are named
 
 
+def test_each_device_gets_the_estimate_for_its_kind(offline):
+    from hfdash.catalog import get_model
+    from hfdash.hardware.estimate import estimate_memory
+    from hfdash.units import human_bytes
+
+    at = open_page(models=SMOL, dtype="q4_0", context="8192", devices="rtx-3060,m4-pro-48gb")
+    table = at.dataframe[0].value
+    record = get_model(SMOL, source="snapshot")
+    # llama.cpp on a GPU holds a CUDA context (300 MiB); on Apple silicon there is none.
+    expected = [human_bytes(estimate_memory(record, dtype="q4_0", context=8192, device_kind=kind).total_bytes)
+                for kind in ("gpu", "unified")]
+    assert list(table["needs"]) == expected and expected[0] != expected[1]
+    assert any("figured for a GPU (CUDA) (each verdict for its own device's kind)" in c.value for c in at.caption)
+
+
 @pytest.mark.parametrize("params,field,message", [
     ({"context": "99999999999"}, "Context length", "outside 1-16,777,216; using 4,096"),
     ({"batch": "5000"}, "Batch", "outside 1-1,024; using 1"),
