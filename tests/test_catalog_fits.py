@@ -169,6 +169,18 @@ def test_browse_bad_fits_link_is_named_and_dropped(monkeypatch):
     assert at.selectbox(key="fits").value is None
 
 
+def test_browse_fits_on_a_machine_whose_memory_is_unknown_says_so(monkeypatch):
+    from hfdash.hardware import local
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(local, "system_ram", lambda: (None, None))
+    monkeypatch.setattr(local, "cuda_devices", lambda: ())
+    at = open_browse(source="snapshot", fits="this-machine")
+    assert not at.exception
+    assert [e.value for e in at.error] == ["This machine (CPU RAM): its memory size is unknown (/proc/meminfo), so "
+                                           "nothing can be said to fit it."]
+
+
 @pytest.mark.parametrize("model_id,context,source", [
     ("meta-llama/Llama-3.1-8B-Instruct", "131,072", "mlc-ai/mlc-llm:python/mlc_llm/model/model_preset.py@"),
     ("google/gemma-3-4b-it", "unknown", "the Hub config as scraped by llmfit (dropped: filler context)"),

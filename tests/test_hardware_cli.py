@@ -142,3 +142,22 @@ def test_bad_input_is_one_line_on_stderr_and_exit_2(args, message):
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize("command", [
+    ["fit", "Qwen/Qwen3-8B", "--device", "this-machine", "--source", "snapshot"],
+    ["fit", "Qwen/Qwen3-8B", "--device", "this-machine", "--max-context", "--source", "snapshot"],
+    ["search", "--fits", "this-machine", "--source", "snapshot"],
+])
+def test_a_machine_whose_memory_is_unknown_is_one_line_and_exit_2(monkeypatch, capsys, command):
+    # /proc/meminfo and sysconf both silent: nothing is said to fit a size nobody knows.
+    from hfdash.cli import main
+    from hfdash.hardware import local
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(local, "system_ram", lambda: (None, None))
+    monkeypatch.setattr(local, "cuda_devices", lambda: ())
+    assert main(command) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip() == ("error: This machine (CPU RAM): its memory size is unknown (/proc/meminfo), "
+                                         "so nothing can be said to fit it.")

@@ -97,6 +97,17 @@ def test_each_device_gets_the_estimate_for_its_kind(offline):
     assert any("figured for a GPU (CUDA) (each verdict for its own device's kind)" in c.value for c in at.caption)
 
 
+def test_a_machine_whose_memory_is_unknown_gets_a_message_not_a_verdict(offline, monkeypatch):
+    from hfdash.hardware import local
+
+    monkeypatch.setattr(local, "system_ram", lambda: (None, None))
+    monkeypatch.setattr(local, "cuda_devices", lambda: ())
+    at = open_page(models=SMOL, devices="this-machine,rtx-3060")
+    assert not at.exception and not at.error
+    assert "This machine (CPU RAM): its memory size is unknown, so it gets no verdict." in [w.value for w in at.warning]
+    assert list(at.dataframe[0].value["device"]) == ["NVIDIA GeForce RTX 3060 12 GB"]  # the known device still answers
+
+
 @pytest.mark.parametrize("params,field,message", [
     ({"context": "99999999999"}, "Context length", "outside 1-16,777,216; using 4,096"),
     ({"batch": "5000"}, "Batch", "outside 1-1,024; using 1"),
