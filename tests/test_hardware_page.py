@@ -166,13 +166,14 @@ def test_shortlist_feeds_the_page_when_the_link_names_no_models(offline):
 
 def test_bad_inputs_are_clear_messages_and_good_models_still_show(offline):
     at = open_page(models=f"nobody/no-such-model,{SMOL},Qwen/Qwen3-8B", context="20000", dtype="int3",
-                   devices="rtx-4090,gtx-9999", batch="zero")
+                   devices="rtx-4090,gtx-9999", batch="zero", runtime="ollama")
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
     assert "nobody/no-such-model" in errors and "not in the snapshot" in errors
     warnings = " ".join(w.value for w in at.warning)
     assert "dtype=int3" in warnings and "valid: fp32" in warnings
     assert "gtx-9999" in warnings and "Batch `zero` in the link is not a whole number" in warnings
+    assert "ollama" in warnings
     assert len(charts(at)) == 2  # Qwen3-8B (max 40,960) still has its charts
 
 
