@@ -191,6 +191,7 @@ def test_page_opened_directly_on_a_fresh_server_draws_both_charts(app_server, pa
     wait_for_app(page, timeout=60_000)
     page.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)
     assert page.locator(".js-plotly-plot").count() == 2
+    page.locator('[data-testid="stDataFrame"]').nth(1).wait_for(timeout=60_000)  # drawn after the charts
     body = page.inner_text("body")
     assert "Hardware fit" in body and "Decode speed is an upper bound" in body and "Traceback" not in body
     assert page.locator('[data-testid="stDataFrame"]').count() == 2  # verdicts, largest context per precision
