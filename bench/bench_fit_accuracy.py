@@ -73,6 +73,7 @@ CASES = {
 OWN_COUNT = {"deepseek-v2-lite"}
 TORCH_DTYPES = {estimator: torch_name for torch_name, estimator in FLOAT_DTYPES.items()}
 MIB = 1024**2
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # children run `-m bench...` from here
 
 
 # ---- the meter -------------------------------------------------------------------------------------
@@ -369,13 +370,12 @@ def llama_cpp_record():
 def measure_llama_cpp(python: str) -> list[dict]:
     """One fresh `python` process per flash-attention setting and context length."""
     path, record = llama_cpp_record()
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     rows = []
     for flash_attn in LLAMA_CPP_FLASH_ATTN:
         for n_ctx in LLAMA_CPP_CONTEXTS:
             done = subprocess.run([python, "-m", "bench.bench_fit_accuracy", "--llama-cpp-case", str(path),
                                    "--tokens", str(n_ctx), *([] if flash_attn else ["--no-flash-attn"])],
-                                  cwd=root, capture_output=True, text=True, timeout=CASE_TIMEOUT_S)
+                                  cwd=ROOT, capture_output=True, text=True, timeout=CASE_TIMEOUT_S)
             if done.returncode != 0:
                 raise RuntimeError(f"llama.cpp at n_ctx {n_ctx} failed:\n{done.stderr[-2000:]}")
             rows.append(llama_cpp_row(record, path, n_ctx, flash_attn, done))
@@ -465,6 +465,59 @@ def llama_cpp_published() -> list[str]:
     return lines
 
 
+# ---- MLA's attention on the CPU: one call at DeepSeek-V2-Lite's shapes --------------------------------
+
+MLA_ATTENTION = "mla-attention"  # its name in --only
+MLA_ATTENTION_TOKENS = (512, 1024, 2048, 3072)
+MLA_SHAPE = (16, 128, 64, 128)  # DeepSeek-V2-Lite: heads, qk_nope_head_dim, qk_rope_head_dim, v_head_dim
+
+
+def run_math_attention(tokens: int) -> dict:
+    """One causal scaled_dot_product_attention call in bf16 with the query/key head (192) wider than the value
+    head (128), as DeepSeek's attention makes it: the resident growth during the call, in bytes."""
+    import torch
+    from torch.nn.functional import scaled_dot_product_attention
+
+    heads, nope, rope, value = MLA_SHAPE
+    random = torch.Generator().manual_seed(0)
+    q, k = (torch.randn(1, heads, tokens, nope + rope, generator=random, dtype=torch.bfloat16) for _ in range(2))
+    v = torch.randn(1, heads, tokens, value, generator=random, dtype=torch.bfloat16)
+    meter = RssMeter()
+    with torch.inference_mode():
+        scaled_dot_product_attention(q[:, :, :8], k[:, :, :8], v[:, :, :8], is_causal=True)  # kernels loaded
+        settle()
+        base = meter.now()
+        meter.reset_peak()
+        scaled_dot_product_attention(q, k, v, is_causal=True)
+        return {"tokens": tokens, "growth": meter.peak() - base}
+
+
+def math_attention_report() -> int:
+    """Each length in a fresh process; the growth's fit to a x n + b x n² per head, beside the estimator's."""
+    import numpy as np
+
+    from hfdash.hardware.estimate import MATH_SCORE_BYTES, math_attention_bytes
+
+    rows = []
+    for tokens in MLA_ATTENTION_TOKENS:
+        done = subprocess.run([sys.executable, "-m", "bench.bench_fit_accuracy", "--mla-attention-case",
+                               "--tokens", str(tokens)], cwd=ROOT, capture_output=True, text=True,
+                              timeout=CASE_TIMEOUT_S, check=True)
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    heads = MLA_SHAPE[0]
+    n = np.array([r["tokens"] for r in rows], dtype=float)
+    (per_token, per_pair), *_ = np.linalg.lstsq(np.c_[n, n**2], [r["growth"] for r in rows], rcond=None)
+    print(f"MLA attention on the CPU (torch scaled_dot_product_attention, bf16, causal, {heads} heads, q/k head "
+          f"{MLA_SHAPE[1] + MLA_SHAPE[2]}, v head {MLA_SHAPE[3]}): growth during one call, MiB")
+    print(f"  {'tokens':>6} {'measured':>9} {'estimated':>9} {'ratio':>6}")
+    for r in rows:
+        estimated = math_attention_bytes(*MLA_SHAPE, context=r["tokens"], compute_bytes=2)
+        print(f"  {r['tokens']:>6} {_mib(r['growth']):>9} {_mib(estimated):>9} {estimated / r['growth']:>6.3f}")
+    print(f"  fit a x n + b x n²: per head {per_pair / heads:.2f} bytes per token pair (estimator: "
+          f"{MATH_SCORE_BYTES}), {per_token / heads:.0f} bytes per token")
+    return 0
+
+
 # ---- the parent: one fresh process per case, then the table ----------------------------------------
 
 def ensure_converted() -> None:
@@ -481,23 +534,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--case", choices=CASES, help="measure one case in this process and print it as JSON")
     parser.add_argument("--tokens", type=lambda text: tuple(int(n) for n in text.split(",")), default=PROMPT_TOKENS,
                         help="prompt lengths, comma-separated (default: %(default)s)")
-    parser.add_argument("--only", help=f"comma-separated case names, {LLAMA_CPP} among them (default: all)")
+    parser.add_argument("--only", help=f"comma-separated case names, {LLAMA_CPP} and {MLA_ATTENTION} among them "
+                        "(default: all)")
     parser.add_argument("--llama-python", default=sys.executable,
                         help=f"the interpreter with {LLAMA_CPP_REQUIREMENT} installed (default: this one)")
     parser.add_argument("--llama-cpp-case", metavar="GGUF", help="measure llama.cpp on GGUF at n_ctx = --tokens, "
                         "in this process, and print it as JSON")
     parser.add_argument("--no-flash-attn", action="store_true", help="with --llama-cpp-case: flash attention off")
+    parser.add_argument("--mla-attention-case", action="store_true", help="measure one MLA attention call at "
+                        "--tokens in this process and print it as JSON")
     args = parser.parse_args(argv or [])
     if args.case:
         return child(args.case, args.tokens[0])
     if args.llama_cpp_case:
         print(json.dumps(run_llama_cpp(args.llama_cpp_case, args.tokens[0], not args.no_flash_attn)))
         return 0
-    names = args.only.split(",") if args.only else [*CASES, LLAMA_CPP]
-    unknown = [name for name in names if name not in CASES and name != LLAMA_CPP]
+    if args.mla_attention_case:
+        print(json.dumps(run_math_attention(args.tokens[0])))
+        return 0
+    extra = (LLAMA_CPP, MLA_ATTENTION)
+    names = args.only.split(",") if args.only else [*CASES, *extra]
+    unknown = [name for name in names if name not in CASES and name not in extra]
     if unknown:
-        parser.error(f"unknown case {', '.join(unknown)}; valid: {', '.join([*CASES, LLAMA_CPP])}")
+        parser.error(f"unknown case {', '.join(unknown)}; valid: {', '.join([*CASES, *extra])}")
     status = measure_transformers([name for name in names if name in CASES], args.tokens)
+    if MLA_ATTENTION in names:
+        status = math_attention_report() or status
     if LLAMA_CPP in names:
         status = llama_cpp_report(args.llama_python) or status
     return status
@@ -509,14 +571,13 @@ def measure_transformers(names: list[str], prompt_tokens: tuple[int, ...]) -> in
         return 0
     ensure_converted()
     rows = []
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     timed_out = []
     for name in names:
         label, dtype = CASES[name][0], CASES[name][4]
         for tokens in prompt_tokens:
             try:
                 done = subprocess.run([sys.executable, "-m", "bench.bench_fit_accuracy", "--case", name,
-                                       "--tokens", str(tokens)], cwd=root,
+                                       "--tokens", str(tokens)], cwd=ROOT,
                                       capture_output=True, text=True, timeout=CASE_TIMEOUT_S)
             except subprocess.TimeoutExpired:  # a longer prompt would take longer still: on to the next case
                 print(f"{name}: the case took over {CASE_TIMEOUT_S} s at {tokens} tokens", file=sys.stderr)

@@ -86,9 +86,10 @@ TRANSFORMERS_ACT_SOURCE = ("transformers prefill buffers: 4 x intermediate + 2 x
                            "bench/bench_fit_accuracy.py")
 # MLA's value head (v_head_dim) is narrower than its query/key head, which PyTorch's fused CPU attention kernels
 # refuse, so scaled_dot_product_attention takes its math path: per head, fp32 scores, their softmax and masks for
-# every pair of prompt tokens (9.25 bytes, measured on CPU at 512-3,072 tokens: bench/bench_fit_accuracy.py's
-# DeepSeek-V2-Lite case) and fp32 copies of q, k, v and the output. On CUDA the memory-efficient kernel takes
-# unequal head dims (no token-pair buffer; not measured here); Apple's MPS attention is counted as the CPU's.
+# every pair of prompt tokens (9.25 bytes, measured on CPU at DeepSeek-V2-Lite's shapes at 512-3,072 tokens by
+# `python -m bench.bench_fit_accuracy --only mla-attention`) and fp32 copies of q, k, v and the output. On CUDA
+# the memory-efficient kernel takes unequal head dims (no token-pair buffer; not measured here); Apple's MPS
+# attention is counted as the CPU's.
 MATH_SCORE_BYTES = 9.25
 MATH_ATTENTION_KINDS = ("cpu", "unified")
 
@@ -270,13 +271,18 @@ def working_bytes(runtime: str, *, hidden, intermediate, routed_experts, vocab, 
         return VLLM_BATCHED_TOKENS * per_token + VLLM_MAX_SEQS * vocab * 4
     prefill = context * per_token
     if mla is not None and device_kind in MATH_ATTENTION_KINDS:
-        heads, nope, rope, value = mla
-        qk = nope + rope
-        attention = heads * context * (MATH_SCORE_BYTES * context + 4 * 2 * (qk + value)
-                                       + compute_bytes * (2 * qk + nope + value))
+        attention = math_attention_bytes(*mla, context=context, compute_bytes=compute_bytes)
         # A layer frees its attention's buffers before its MLP runs: the larger of the two is the peak.
         prefill = np.maximum(prefill, np.where(np.isnan(attention), 0, attention))
     return batch * (prefill + vocab * 4)
+
+
+def math_attention_bytes(heads, nope, rope, value, *, context, compute_bytes):
+    """One sequence's MLA attention buffers on PyTorch's math path (MATH_SCORE_BYTES): per head, the token
+    pairs' scores, fp32 copies of q, k, v and the output, and q, k and the decompressed k_nope | v."""
+    qk = nope + rope
+    return heads * context * (MATH_SCORE_BYTES * context + 4 * 2 * (qk + value)
+                              + compute_bytes * (2 * qk + nope + value))
 
 
 def overhead_bytes(runtime: str, tensors, device_kind: str = DEFAULT_DEVICE_KIND):
