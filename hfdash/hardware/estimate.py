@@ -103,16 +103,17 @@ DEFAULT_DEVICE_KIND = "gpu"  # no device named: the figures are for a GPU
 # logits and one hidden row per token: 4 x n_ubatch x (n_vocab + n_embd), which is the 258.50 MiB llama.cpp
 # logs for Llama-3-8B (128,256 + 4,096) x 512 x 4. A GPU (or Metal) allocation holds all of it; on the CPU the
 # buffer is malloc'd and only the pages a prompt's graphs write are resident: with logits for the last token
-# only, the micro-batch's f32 MLP tensors (gate, up, their product: LLAMA_CPP_CPU_MLP x intermediate), two
-# hidden rows and the f16 attention mask over the cache (bench/bench_fit_accuracy.py measures it).
+# only, the micro-batch's f32 MLP tensors (LLAMA_CPP_CPU_MLP x intermediate: gate, up, the activation and their
+# product), two hidden rows and the f16 attention mask over the cache (fitted to the pages
+# bench/bench_fit_accuracy.py measured written at 2,048-8,192 tokens: 17-24 MiB for SmolLM2).
 LLAMA_CPP_UBATCH = 512
-LLAMA_CPP_CPU_MLP = 3
+LLAMA_CPP_CPU_MLP = 4
 # Beside tensors and buffers: on a GPU the CUDA context (107 MiB on an RTX 4060 Ti, 555 MiB on an RTX PRO
 # 6000, llama.cpp PR #23604; 287 MiB for PyTorch with lazy loading, pytorch PR #86509: not measured here);
 # on the CPU the process with the library loaded (41 MiB) and what llama.cpp allocates at load beside its
-# buffers (31 MiB: graph metadata for 65,536 nodes, the vocabulary), measured by bench/bench_fit_accuracy.py
-# for SmolLM2; Metal has no CUDA context: the CPU figure (not measured on a Mac here).
-LLAMA_CPP_FIXED = {"gpu": 300 * 1024**2, "unified": 72 * 1024**2, "cpu": 72 * 1024**2}
+# buffers (23 MiB: graph metadata, the vocabulary), measured by bench/bench_fit_accuracy.py for SmolLM2;
+# Metal has no CUDA context: the CPU figure (not measured on a Mac here).
+LLAMA_CPP_FIXED = {"gpu": 300 * 1024**2, "unified": 64 * 1024**2, "cpu": 64 * 1024**2}
 LLAMA_CPP_KV = "fp16"  # --cache-type-k/v default
 # vLLM: the share of GPU memory it takes (gpu_memory_utilization), the prefill chunk its memory profile runs
 # (max_num_batched_tokens, the `vllm serve` default on large GPUs) and its sampler's logits for max_num_seqs,
@@ -301,8 +302,8 @@ OVERHEAD_SOURCES = {
 }
 LLAMA_CPP_OVERHEAD_SOURCES = {
     "gpu": "300 MiB CUDA context (107-555 MiB by GPU size: llama.cpp PR #23604; not measured here)",
-    "unified": "72 MiB process and llama.cpp's load-time allocations (measured on CPU; not on Metal)",
-    "cpu": "72 MiB process and llama.cpp's load-time allocations (measured in bench/bench_fit_accuracy.py)",
+    "unified": "64 MiB process and llama.cpp's load-time allocations (measured on CPU; not on Metal)",
+    "cpu": "64 MiB process and llama.cpp's load-time allocations (measured in bench/bench_fit_accuracy.py)",
 }
 WORKING_SOURCES = {
     "transformers": TRANSFORMERS_ACT_SOURCE,
@@ -311,7 +312,7 @@ WORKING_SOURCES = {
     "vllm": f"vLLM memory profile: a {VLLM_BATCHED_TOKENS:,}-token prefill chunk (max_num_batched_tokens) at the "
             f"transformers rate + sampler logits for {VLLM_MAX_SEQS} sequences",
 }
-LLAMA_CPP_CPU_WORKING_SOURCE = ("llama.cpp compute buffer pages a prompt writes on the CPU: 512 tokens x (3 x "
+LLAMA_CPP_CPU_WORKING_SOURCE = ("llama.cpp compute buffer pages a prompt writes on the CPU: 512 tokens x (4 x "
                                 "intermediate + 2 x hidden) f32 + the f16 mask over the cache (measured in "
                                 "bench/bench_fit_accuracy.py)")
 MLA_CPU_WORKING_SOURCE = ("; MLA on CPU: the math attention path's fp32 scores, heads x tokens² x 9.25 bytes, "
