@@ -56,7 +56,7 @@ TARGET = 0.10
 SMOL_ID = EMBEDDED_MODEL
 PROMPT_TOKENS = (512, 2048, 4096)  # each case at each length: the working buffers' slope, not one point
 WARM_UP_TOKENS = 256
-CASE_TIMEOUT_S = 1800  # DeepSeek-V2-Lite at 4,096 tokens takes ~15 minutes on 2 busy cores
+CASE_TIMEOUT_S = 1800  # the longest case, DeepSeek-V2-Lite at 4,096 tokens, took 343 s on 2 shared cores
 # name -> (label, Hub id for the real parameter count, real config name or None for SmolLM2, layers kept, dtype)
 CASES = {
     "smollm2-fp32": ("GGUF, converted", SMOL_ID, None, None, "fp32"),
