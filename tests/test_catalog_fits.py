@@ -34,6 +34,7 @@ def shipped():
     FitsOn(device="rtx-4090", dtype="bf16", context=4096),
     FitsOn(device="h100", dtype="int4", context=131072, runtime="vllm"),
     FitsOn(device="m4-pro-48gb", dtype="fp8", context=8192),
+    FitsOn(device="this-machine", dtype="q4_k_m", context=8192),  # this machine's kind: no GPU here, the CPU
 ])
 def test_vectorised_fit_is_the_estimators_answer_row_by_row(shipped, spec):
     result = shipped.search(ModelQuery(fits=spec, limit=5), today=TODAY)
@@ -48,6 +49,28 @@ def test_vectorised_fit_is_the_estimators_answer_row_by_row(shipped, spec):
     for record in result.records:  # what is listed fits, by the estimator's own total
         estimate = estimate_memory(record, dtype=spec.dtype, context=spec.context, runtime=spec.runtime)
         assert estimate.kv_cache_bytes is not None
+
+
+@pytest.mark.parametrize("kind", ["gpu", "cpu", "unified"])
+@pytest.mark.parametrize("dtype,runtime,context", [("q4_k_m", "llama.cpp", 32768), ("bf16", "transformers", 16384)])
+def test_vectorised_totals_equal_the_estimators_on_each_device_kind(shipped, kind, dtype, runtime, context):
+    from hfdash.hardware.fitsfilter import columns, totals
+
+    spec = FitsOn(device="rtx-3060", dtype=dtype, context=context, runtime=runtime)
+    total = totals(*columns(shipped.table), spec, kind)
+    # DeepSeek-V2-Lite: MLA whose attention on CPU outgrows its MLP at this context.
+    named = [int(shipped._ids_containing(fold_text(i)).nonzero()[0][0]) for i in (*NAMED, "DeepSeek-V2-Lite")]
+    rows = named + random.Random(11).sample(range(shipped.size), 300)
+    compared = 0
+    for row, record in zip(rows, shipped.records(rows), strict=True):
+        try:
+            estimate = estimate_memory(record, dtype=dtype, context=context, runtime=runtime, device_kind=kind)
+        except BadParameters:  # no parameter count, or the model's maximum is below the context
+            continue
+        if estimate.kv_cache_bytes is not None:
+            assert total[row] == estimate.total_bytes, record.id
+            compared += 1
+    assert compared > 100
 
 
 def test_what_fits_a_small_card_at_a_long_context(shipped):
@@ -144,6 +167,18 @@ def test_browse_bad_fits_link_is_named_and_dropped(monkeypatch):
     assert not at.exception
     assert any("fits: unknown device 'gtx-9999'" in w.value for w in at.warning)
     assert at.selectbox(key="fits").value is None
+
+
+def test_browse_fits_on_a_machine_whose_memory_is_unknown_says_so(monkeypatch):
+    from hfdash.hardware import local
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(local, "system_ram", lambda: (None, None))
+    monkeypatch.setattr(local, "cuda_devices", lambda: ())
+    at = open_browse(source="snapshot", fits="this-machine")
+    assert not at.exception
+    assert [e.value for e in at.error] == ["This machine (CPU RAM): its memory size is unknown (/proc/meminfo), so "
+                                           "nothing can be said to fit it."]
 
 
 @pytest.mark.parametrize("model_id,context,source", [

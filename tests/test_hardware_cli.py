@@ -72,6 +72,26 @@ def test_runtime_flag_and_the_issue_example_mistral_on_a_3060():
     assert hf["runtime"] == "transformers" and hf["total_bytes"] > result["total_bytes"] + 3 * 2**30
 
 
+def test_llama_cpp_figures_follow_the_device_kind():
+    from hfdash.hardware.estimate import LLAMA_CPP_FIXED
+    from hfdash.hardware.local import this_machine
+
+    args = ("HuggingFaceTB/SmolLM2-135M-Instruct", "--dtype", "q4_0", "--context", "8192", "--source", "snapshot")
+    gpu, mac, here, bare = (json.loads(fit(*args, *device, "--json").stdout) for device in
+                            (("--device", "rtx-3060"), ("--device", "m4-pro-48gb"), ("--device", "this-machine"), ()))
+    assert (gpu["device_kind"], mac["device_kind"], bare["device_kind"]) == ("gpu", "unified", "gpu")
+    assert gpu["overhead_bytes"] == 300 * 2**20 and mac["overhead_bytes"] == 64 * 2**20  # Metal: no CUDA context
+    assert gpu["activation_bytes"] == mac["activation_bytes"] == bare["activation_bytes"]
+    assert gpu["verdict"]["needs_bytes"] == gpu["total_bytes"] > mac["total_bytes"] == mac["verdict"]["needs_bytes"]
+    # This machine: its CPU (RAM) where it has no GPU, as here: the compute pages a prompt writes, no CUDA context.
+    kind = this_machine().device.kind
+    assert here["device_kind"] == kind and here["overhead_bytes"] == LLAMA_CPP_FIXED[kind]
+    if kind == "cpu":
+        assert here["activation_bytes"] < gpu["activation_bytes"]
+    names = {"cpu": "CPU (system RAM)", "gpu": "GPU (CUDA)"}
+    assert f"figured for a {names[kind]}" in fit(*args, "--device", "this-machine").stdout
+
+
 def test_max_context_table_and_best_precision():
     done = fit("meta-llama/Llama-3.1-8B-Instruct", "--device", "rtx-3060", "--context", "32768", "--max-context",
                "--json")
@@ -122,3 +142,22 @@ def test_bad_input_is_one_line_on_stderr_and_exit_2(args, message):
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize("command", [
+    ["fit", "Qwen/Qwen3-8B", "--device", "this-machine", "--source", "snapshot"],
+    ["fit", "Qwen/Qwen3-8B", "--device", "this-machine", "--max-context", "--source", "snapshot"],
+    ["search", "--fits", "this-machine", "--source", "snapshot"],
+])
+def test_a_machine_whose_memory_is_unknown_is_one_line_and_exit_2(monkeypatch, capsys, command):
+    # /proc/meminfo and sysconf both silent: nothing is said to fit a size nobody knows.
+    from hfdash.cli import main
+    from hfdash.hardware import local
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(local, "system_ram", lambda: (None, None))
+    monkeypatch.setattr(local, "cuda_devices", lambda: ())
+    assert main(command) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip() == ("error: This machine (CPU RAM): its memory size is unknown (/proc/meminfo), "
+                                         "so nothing can be said to fit it.")

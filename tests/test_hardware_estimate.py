@@ -5,9 +5,9 @@ import pytest
 from hfdash.catalog.modelconfig import config_from_json, resolve_defaults
 from hfdash.catalog.records import ModelConfig, ModelRecord
 from hfdash.errors import BadParameters
-from hfdash.hardware.estimate import (ACT_HIDDEN, ACT_INTERMEDIATE, GIB, LLAMA_CPP_FIXED, MAX_CONTEXT,
-                                      PRECISIONS, RUNTIME_BYTES, VLLM_BATCHED_TOKENS, VLLM_FIXED, VLLM_MAX_SEQS,
-                                      estimate_memory)
+from hfdash.hardware.estimate import (ACT_HIDDEN, ACT_INTERMEDIATE, GIB, LLAMA_CPP_FIXED, MATH_SCORE_BYTES,
+                                      MAX_CONTEXT, PRECISIONS, RUNTIME_BYTES, VLLM_BATCHED_TOKENS, VLLM_FIXED,
+                                      VLLM_MAX_SEQS, estimate_memory)
 from tests.support import real_configs as real
 
 
@@ -83,7 +83,7 @@ def test_each_runtime_counts_its_own_buffers_and_names_its_sources():
     assert cpp16.weights_bytes == hf.weights_bytes and cpp.kv_cache_bytes == hf.kv_cache_bytes
     # llama.cpp: one 512-token micro-batch's f32 logits and hidden row, however long the context.
     assert cpp.activation_bytes == 4 * 512 * (151936 + 4096)
-    assert cpp.overhead_bytes == LLAMA_CPP_FIXED
+    assert cpp.overhead_bytes == LLAMA_CPP_FIXED["gpu"] == 300 * 2**20  # no device named: a GPU's CUDA context
     assert cpp16.total_bytes < hf.total_bytes - 3 * GIB  # whole-prompt buffers are what transformers adds
     assert vllm.activation_bytes == (VLLM_BATCHED_TOKENS * (ACT_INTERMEDIATE * 12288 + ACT_HIDDEN * 4096) * 2
                                      + VLLM_MAX_SEQS * 151936 * 4)
@@ -96,6 +96,47 @@ def test_each_runtime_counts_its_own_buffers_and_names_its_sources():
     assert "258.50 MiB" in cpp.to_json()["sources"]["activations"]
     # A short prompt is one short micro-batch.
     assert estimate_memory(llama, dtype="q4_k_m", context=100).activation_bytes == 4 * 100 * (151936 + 4096)
+
+
+def test_llama_cpp_on_the_cpu_counts_the_pages_it_writes_and_no_cuda_context():
+    qwen = record(real.QWEN3_8B)
+    gpu = estimate_memory(qwen, dtype="q4_k_m", context=32768, device_kind="gpu")
+    cpu = estimate_memory(qwen, dtype="q4_k_m", context=32768, device_kind="cpu")
+    mac = estimate_memory(qwen, dtype="q4_k_m", context=32768, device_kind="unified")
+    assert (gpu.weights_bytes, gpu.kv_cache_bytes) == (cpu.weights_bytes, cpu.kv_cache_bytes)
+    # The CPU's malloc'd compute buffer: one micro-batch's f32 MLP tensors and hidden rows, the f16 mask over
+    # the cache, one row of logits; a GPU or Metal allocation holds the whole reserve (logits for 512 tokens).
+    assert cpu.activation_bytes == 4 * 512 * (4 * 12288 + 2 * 4096) + 2 * 512 * 32768 + 4 * 151936
+    assert gpu.activation_bytes == mac.activation_bytes == 4 * 512 * (151936 + 4096)
+    assert cpu.overhead_bytes == mac.overhead_bytes == 64 * 2**20 and gpu.overhead_bytes == 300 * 2**20
+    assert "measured in bench/bench_fit_accuracy.py" in cpu.to_json()["sources"]["overhead"]
+    assert "llama.cpp PR #23604" in gpu.to_json()["sources"]["overhead"]
+    assert "not on Metal" in mac.to_json()["sources"]["overhead"]
+    assert [e.to_json()["device_kind"] for e in (gpu, cpu, mac)] == ["gpu", "cpu", "unified"]
+    # transformers and vLLM keep their figures whatever the kind (no MLA here).
+    for runtime, dtype in (("transformers", "bf16"), ("vllm", "bf16")):
+        on = [estimate_memory(qwen, dtype=dtype, context=32768, runtime=runtime, device_kind=kind).total_bytes
+              for kind in ("gpu", "cpu", "unified")]
+        assert len(set(on)) == 1, runtime
+
+
+def test_mla_on_the_cpu_counts_the_math_attention_scores():
+    # DeepSeek-V2-Lite: 16 heads, query/key head 128 + 64, value head 128: PyTorch's fused CPU attention
+    # refuses unequal head dims, so the math path holds fp32 scores for every pair of prompt tokens.
+    lite = record(real.DEEPSEEK_V2_LITE, params=15_706_484_224)
+    n, heads, nope, rope, value = 4096, 16, 128, 64, 128
+    dense = n * (ACT_INTERMEDIATE * 10944 + ACT_HIDDEN * 2048 + 2 * 6 * 2048) * 2 + 102400 * 4
+    attention = heads * n * (MATH_SCORE_BYTES * n + 8 * (nope + rope + value) + 2 * (2 * (nope + rope) + nope + value))
+    cpu = estimate_memory(lite, dtype="bf16", context=n, runtime="transformers", device_kind="cpu")
+    gpu = estimate_memory(lite, dtype="bf16", context=n, runtime="transformers", device_kind="gpu")
+    assert gpu.activation_bytes == dense
+    assert cpu.activation_bytes == round(attention + 102400 * 4) > 4 * dense
+    assert "math attention" in cpu.to_json()["sources"]["activations"]
+    assert "math attention" not in gpu.to_json()["sources"]["activations"]
+    # A short prompt: the MLP's buffers are still the larger, and they are what counts.
+    short = estimate_memory(lite, dtype="bf16", context=256, runtime="transformers", device_kind="cpu")
+    assert short.activation_bytes == estimate_memory(lite, dtype="bf16", context=256, runtime="transformers",
+                                                     device_kind="gpu").activation_bytes
 
 
 def test_batch_and_kv_dtype_scale_the_cache():
@@ -204,6 +245,7 @@ def test_real_file_size_replaces_bits_per_weight():
     ({"dtype": "bf16", "batch": 10**20}, "batch must be between 1 and 1,024"),
     ({"dtype": "bf16", "context": 99_999_999_999}, f"context must be at most {MAX_CONTEXT:,}"),
     ({"dtype": "bf16", "runtime": "ollama"}, "unknown runtime 'ollama'; valid: transformers, llama.cpp, vllm"),
+    ({"dtype": "bf16", "device_kind": "tpu"}, "unknown device kind 'tpu'; valid: gpu, unified, cpu"),
     ({"dtype": "q4_k_m", "runtime": "transformers"}, "transformers does not run q4_k_m"),
     ({"dtype": "int4", "runtime": "llama.cpp"}, "llama.cpp does not run int4"),
 ])

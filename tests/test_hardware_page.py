@@ -82,6 +82,32 @@ def test_runtime_choice_changes_the_answer(offline):
     assert any("258.50 MiB" in c.value for c in at.caption)  # the runtime's sources are named
 
 
+def test_each_device_gets_the_estimate_for_its_kind(offline):
+    from hfdash.catalog import get_model
+    from hfdash.hardware.estimate import estimate_memory
+    from hfdash.units import human_bytes
+
+    at = open_page(models=SMOL, dtype="q4_0", context="8192", devices="rtx-3060,m4-pro-48gb")
+    table = at.dataframe[0].value
+    record = get_model(SMOL, source="snapshot")
+    # llama.cpp on a GPU holds a CUDA context (300 MiB); on Apple silicon there is none.
+    expected = [human_bytes(estimate_memory(record, dtype="q4_0", context=8192, device_kind=kind).total_bytes)
+                for kind in ("gpu", "unified")]
+    assert list(table["needs"]) == expected and expected[0] != expected[1]
+    assert any("figured for a GPU (CUDA) (each verdict for its own device's kind)" in c.value for c in at.caption)
+
+
+def test_a_machine_whose_memory_is_unknown_gets_a_message_not_a_verdict(offline, monkeypatch):
+    from hfdash.hardware import local
+
+    monkeypatch.setattr(local, "system_ram", lambda: (None, None))
+    monkeypatch.setattr(local, "cuda_devices", lambda: ())
+    at = open_page(models=SMOL, devices="this-machine,rtx-3060")
+    assert not at.exception and not at.error
+    assert "This machine (CPU RAM): its memory size is unknown, so it gets no verdict." in [w.value for w in at.warning]
+    assert list(at.dataframe[0].value["device"]) == ["NVIDIA GeForce RTX 3060 12 GB"]  # the known device still answers
+
+
 @pytest.mark.parametrize("params,field,message", [
     ({"context": "99999999999"}, "Context length", "outside 1-16,777,216; using 4,096"),
     ({"batch": "5000"}, "Batch", "outside 1-1,024; using 1"),
@@ -140,13 +166,14 @@ def test_shortlist_feeds_the_page_when_the_link_names_no_models(offline):
 
 def test_bad_inputs_are_clear_messages_and_good_models_still_show(offline):
     at = open_page(models=f"nobody/no-such-model,{SMOL},Qwen/Qwen3-8B", context="20000", dtype="int3",
-                   devices="rtx-4090,gtx-9999", batch="zero")
+                   devices="rtx-4090,gtx-9999", batch="zero", runtime="ollama")
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
     assert "nobody/no-such-model" in errors and "not in the snapshot" in errors
     warnings = " ".join(w.value for w in at.warning)
     assert "dtype=int3" in warnings and "valid: fp32" in warnings
     assert "gtx-9999" in warnings and "Batch `zero` in the link is not a whole number" in warnings
+    assert "ollama" in warnings
     assert len(charts(at)) == 2  # Qwen3-8B (max 40,960) still has its charts
 
 
@@ -164,6 +191,7 @@ def test_page_opened_directly_on_a_fresh_server_draws_both_charts(app_server, pa
     wait_for_app(page, timeout=60_000)
     page.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)
     assert page.locator(".js-plotly-plot").count() == 2
+    page.locator('[data-testid="stDataFrame"]').nth(1).wait_for(timeout=60_000)  # drawn after the charts
     body = page.inner_text("body")
     assert "Hardware fit" in body and "Decode speed is an upper bound" in body and "Traceback" not in body
     assert page.locator('[data-testid="stDataFrame"]').count() == 2  # verdicts, largest context per precision

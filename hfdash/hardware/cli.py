@@ -112,7 +112,8 @@ def _compare_text(rows, device_name: str, gpus: int) -> str:
 def run(args) -> int:
     from hfdash.auth import ambient_token
     from hfdash.hardware.devices import THIS_MACHINE
-    from hfdash.hardware.estimate import check_batch, check_context_range, estimate_memory, precision, runtime_name
+    from hfdash.hardware.estimate import (DEFAULT_DEVICE_KIND, check_batch, check_context_range, estimate_memory,
+                                          precision, runtime_name)
     from hfdash.hardware.hubfacts import model_facts
     from hfdash.hardware.local import find_device, this_machine
     from hfdash.hardware.reverse import best_precision, context_table, vllm_capacity
@@ -130,7 +131,8 @@ def run(args) -> int:
     facts = model_facts(args.model_id, source=args.source, token=ambient_token())
     gguf = facts.gguf_for(spec.name)
     estimate = estimate_memory(facts.record, dtype=spec.name, context=args.context, batch=args.batch,
-                               kv_dtype=args.kv_dtype, file_bytes=gguf.size if gguf else None, runtime=runtime)
+                               kv_dtype=args.kv_dtype, file_bytes=gguf.size if gguf else None, runtime=runtime,
+                               device_kind=device.kind if device else DEFAULT_DEVICE_KIND)
     notes = [*facts.notes, *estimate.notes]
     if gguf:
         notes.insert(0, f"Weights: the repo's real file {gguf.path} ({gguf.size:,} bytes).")
@@ -150,8 +152,11 @@ def run(args) -> int:
 
 
 def _text(record: ModelRecord, result: dict) -> str:
+    from hfdash.hardware.estimate import DEVICE_KIND_NAMES
+
     lines = [f"{record.id} at {result['dtype']} on {result['runtime']}, {result['context']:,} tokens x "
-             f"{result['batch']} (KV cache {result['kv_dtype']}, source: {result['source']})"]
+             f"{result['batch']} (KV cache {result['kv_dtype']}, figured for a "
+             f"{DEVICE_KIND_NAMES[result['device_kind']]}, source: {result['source']})"]
     for label, key, term in (("weights", "weights_bytes", "weights"), ("KV cache", "kv_cache_bytes", "kv_cache"),
                              ("activations", "activation_bytes", "activations"),
                              ("overhead", "overhead_bytes", "overhead"), ("total", "total_bytes", None)):

@@ -84,13 +84,36 @@ ACT_INTERMEDIATE = 4
 ACT_HIDDEN = 2
 TRANSFORMERS_ACT_SOURCE = ("transformers prefill buffers: 4 x intermediate + 2 x hidden per token, fitted in "
                            "bench/bench_fit_accuracy.py")
+# MLA's value head (v_head_dim) is narrower than its query/key head, which PyTorch's fused CPU attention kernels
+# refuse, so scaled_dot_product_attention takes its math path: per head, fp32 scores, their softmax and masks for
+# every pair of prompt tokens (9.25 bytes, measured on CPU at DeepSeek-V2-Lite's shapes at 512-3,072 tokens by
+# `python -m bench.bench_fit_accuracy --only mla-attention`) and fp32 copies of q, k, v and the output. On CUDA
+# the memory-efficient kernel takes unequal head dims (no token-pair buffer; not measured here); Apple's MPS
+# attention is counted as the CPU's.
+MATH_SCORE_BYTES = 9.25
+MATH_ATTENTION_KINDS = ("cpu", "unified")
 
+# Where the model runs, as the device table names it: a discrete GPU (CUDA; ROCm counted alike), Apple
+# silicon's unified memory (Metal / MPS) or system RAM. The runtimes' fixed costs and buffers differ by kind.
+DEVICE_KINDS = ("gpu", "unified", "cpu")
+DEVICE_KIND_NAMES = {"gpu": "GPU (CUDA)", "unified": "Apple silicon (Metal)", "cpu": "CPU (system RAM)"}
+DEFAULT_DEVICE_KIND = "gpu"  # no device named: the figures are for a GPU
 # llama.cpp reserves its compute buffer for one micro-batch of n_ubatch tokens (llama-context graph_reserve);
 # with flash attention (the default `-fa auto` where the backend has it) the largest live tensors are the f32
 # logits and one hidden row per token: 4 x n_ubatch x (n_vocab + n_embd), which is the 258.50 MiB llama.cpp
-# logs for Llama-3-8B (128,256 + 4,096) x 512 x 4. Plus the CUDA context and host buffers (rule of thumb).
+# logs for Llama-3-8B (128,256 + 4,096) x 512 x 4. A GPU (or Metal) allocation holds all of it; on the CPU the
+# buffer is malloc'd and only the pages a prompt's graphs write are resident: with logits for the last token
+# only, the micro-batch's f32 MLP tensors (LLAMA_CPP_CPU_MLP x intermediate: gate, up, the activation and their
+# product), two hidden rows and the f16 attention mask over the cache (fitted to the pages
+# bench/bench_fit_accuracy.py measured written at 2,048-8,192 tokens: 17-24 MiB for SmolLM2).
 LLAMA_CPP_UBATCH = 512
-LLAMA_CPP_FIXED = 300 * 1024**2
+LLAMA_CPP_CPU_MLP = 4
+# Beside tensors and buffers: on a GPU the CUDA context (107 MiB on an RTX 4060 Ti, 555 MiB on an RTX PRO
+# 6000, llama.cpp PR #23604; 287 MiB for PyTorch with lazy loading, pytorch PR #86509: not measured here);
+# on the CPU the process with the library loaded (41 MiB) and what llama.cpp allocates at load beside its
+# buffers (23 MiB: graph metadata, the vocabulary), measured by bench/bench_fit_accuracy.py for SmolLM2;
+# Metal has no CUDA context: the CPU figure (not measured on a Mac here).
+LLAMA_CPP_FIXED = {"gpu": 300 * 1024**2, "unified": 64 * 1024**2, "cpu": 64 * 1024**2}
 LLAMA_CPP_KV = "fp16"  # --cache-type-k/v default
 # vLLM: the share of GPU memory it takes (gpu_memory_utilization), the prefill chunk its memory profile runs
 # (max_num_batched_tokens, the `vllm serve` default on large GPUs) and its sampler's logits for max_num_seqs,
@@ -121,13 +144,14 @@ class MemoryEstimate:
     bytes_per_token: int
     notes: tuple[str, ...] = field(default_factory=tuple)
     runtime: str = "transformers"
+    device_kind: str = DEFAULT_DEVICE_KIND  # the kind of device the buffers and fixed costs are figured for
     sources: tuple[tuple[str, str], ...] = ()  # (term, where its figure comes from)
 
     def to_json(self) -> dict:
         """The `fit --json` object (a contract: these keys stay)."""
         return {
             "model": self.model_id, "dtype": self.dtype, "context": self.context, "batch": self.batch,
-            "kv_dtype": self.kv_dtype, "runtime": self.runtime, "params": self.params,
+            "kv_dtype": self.kv_dtype, "runtime": self.runtime, "device_kind": self.device_kind, "params": self.params,
             "weights_bytes": self.weights_bytes, "kv_cache_bytes": self.kv_cache_bytes,
             "activation_bytes": self.activation_bytes, "overhead_bytes": self.overhead_bytes,
             "total_bytes": self.total_bytes, "bytes_per_token": self.bytes_per_token,
@@ -227,26 +251,45 @@ def mla_elements(*, kv_lora_rank, qk_rope_head_dim):
     return kv_lora_rank + qk_rope_head_dim
 
 
-def working_bytes(runtime: str, *, hidden, intermediate, routed_experts, vocab, context, batch, compute_bytes):
+def working_bytes(runtime: str, *, hidden, intermediate, routed_experts, vocab, context, batch, compute_bytes,
+                  device_kind: str = DEFAULT_DEVICE_KIND, mla=None):
     """The runtime's working buffers beside weights and cache (floats or numpy arrays, like kv_elements).
 
     transformers: the prefill's live buffers per prompt token (ACT_* above) + fp32 logits of the last
     position; vLLM: the same for its profiled prefill chunk + its sampler's logits; llama.cpp: its
-    compute buffer for one micro-batch."""
+    compute buffer for one micro-batch. `mla`: (heads, qk_nope_head_dim, qk_rope_head_dim, v_head_dim) of
+    an MLA model (NaN where not MLA or unknown), whose attention on CPU outgrows its MLP (MATH_SCORE_BYTES)."""
     vocab = np.where(np.isnan(vocab), 0, vocab)
-    if runtime == "llama.cpp":
-        return 4 * np.minimum(LLAMA_CPP_UBATCH, context * batch) * (vocab + hidden)
     intermediate = np.where(np.isnan(intermediate), 4 * hidden, intermediate)
+    if runtime == "llama.cpp":
+        ubatch = np.minimum(LLAMA_CPP_UBATCH, context * batch)
+        if device_kind == "cpu":
+            return (4 * ubatch * (LLAMA_CPP_CPU_MLP * intermediate + 2 * hidden) + 2 * ubatch * context * batch
+                    + 4 * vocab * batch)
+        return 4 * ubatch * (vocab + hidden)
     per_token = (ACT_INTERMEDIATE * intermediate + ACT_HIDDEN * hidden + 2 * routed_experts * hidden) * compute_bytes
     if runtime == "vllm":
         return VLLM_BATCHED_TOKENS * per_token + VLLM_MAX_SEQS * vocab * 4
-    return batch * (context * per_token + vocab * 4)
+    prefill = context * per_token
+    if mla is not None and device_kind in MATH_ATTENTION_KINDS:
+        attention = math_attention_bytes(*mla, context=context, compute_bytes=compute_bytes)
+        # A layer frees its attention's buffers before its MLP runs: the larger of the two is the peak.
+        prefill = np.maximum(prefill, np.where(np.isnan(attention), 0, attention))
+    return batch * (prefill + vocab * 4)
 
 
-def overhead_bytes(runtime: str, tensors):
+def math_attention_bytes(heads, nope, rope, value, *, context, compute_bytes):
+    """One sequence's MLA attention buffers on PyTorch's math path (MATH_SCORE_BYTES): per head, the token
+    pairs' scores, fp32 copies of q, k, v and the output, and q, k and the decompressed k_nope | v."""
+    qk = nope + rope
+    return heads * context * (MATH_SCORE_BYTES * context + 4 * 2 * (qk + value)
+                              + compute_bytes * (2 * qk + nope + value))
+
+
+def overhead_bytes(runtime: str, tensors, device_kind: str = DEFAULT_DEVICE_KIND):
     """What a runtime holds beyond tensors and working buffers."""
     if runtime == "llama.cpp":
-        return LLAMA_CPP_FIXED + 0 * tensors
+        return LLAMA_CPP_FIXED[device_kind] + 0 * tensors
     if runtime == "vllm":
         return VLLM_FIXED + 0 * tensors
     return RUNTIME_BYTES + np.round(FRAGMENTATION * tensors)
@@ -255,8 +298,12 @@ def overhead_bytes(runtime: str, tensors):
 OVERHEAD_SOURCES = {
     "transformers": "384 MiB framework (measured 347-387 MiB on CPU in bench/bench_fit_accuracy.py) + 5% of "
                     "weights and KV for the allocator (rule of thumb)",
-    "llama.cpp": "300 MiB CUDA context and host buffers (rule of thumb)",
     "vllm": "1 GiB CUDA graphs and non-torch memory (rule of thumb)",
+}
+LLAMA_CPP_OVERHEAD_SOURCES = {
+    "gpu": "300 MiB CUDA context (107-555 MiB by GPU size: llama.cpp PR #23604; not measured here)",
+    "unified": "64 MiB process and llama.cpp's load-time allocations (measured on CPU; not on Metal)",
+    "cpu": "64 MiB process and llama.cpp's load-time allocations (measured in bench/bench_fit_accuracy.py)",
 }
 WORKING_SOURCES = {
     "transformers": TRANSFORMERS_ACT_SOURCE,
@@ -265,6 +312,29 @@ WORKING_SOURCES = {
     "vllm": f"vLLM memory profile: a {VLLM_BATCHED_TOKENS:,}-token prefill chunk (max_num_batched_tokens) at the "
             f"transformers rate + sampler logits for {VLLM_MAX_SEQS} sequences",
 }
+LLAMA_CPP_CPU_WORKING_SOURCE = ("llama.cpp compute buffer pages a prompt writes on the CPU: 512 tokens x (4 x "
+                                "intermediate + 2 x hidden) f32 + the f16 mask over the cache (measured in "
+                                "bench/bench_fit_accuracy.py)")
+MLA_CPU_WORKING_SOURCE = ("; MLA on CPU: the math attention path's fp32 scores, heads x tokens² x 9.25 bytes, "
+                          "when larger (measured in bench/bench_fit_accuracy.py)")
+
+
+def overhead_source(runtime: str, device_kind: str) -> str:
+    return LLAMA_CPP_OVERHEAD_SOURCES[device_kind] if runtime == "llama.cpp" else OVERHEAD_SOURCES[runtime]
+
+
+def working_source(runtime: str, device_kind: str, mla: bool) -> str:
+    if runtime == "llama.cpp" and device_kind == "cpu":
+        return LLAMA_CPP_CPU_WORKING_SOURCE
+    if runtime == "transformers" and mla and device_kind in MATH_ATTENTION_KINDS:
+        return WORKING_SOURCES[runtime] + MLA_CPU_WORKING_SOURCE
+    return WORKING_SOURCES[runtime]
+
+
+def device_kind_name(kind: str) -> str:
+    if kind not in DEVICE_KINDS:
+        raise BadParameters(f"unknown device kind {kind!r}; valid: {', '.join(DEVICE_KINDS)}.")
+    return kind
 
 
 def _nan(value) -> float:
@@ -300,8 +370,17 @@ def kv_cache_bytes(record: ModelRecord, *, context: int, batch: int, kv_dtype: s
     return round(float(elements) * KV_BITS[kv_dtype] / 8 * batch)
 
 
+def mla_geometry(record: ModelRecord) -> tuple[float, float, float, float] | None:
+    """(heads, qk_nope_head_dim, qk_rope_head_dim, v_head_dim) of an MLA model, NaN where unknown; else None."""
+    cfg = record.config
+    if cfg.architecture not in MLA_ARCHITECTURES and cfg.kv_lora_rank is None:
+        return None
+    return (_nan(cfg.num_attention_heads), _nan(cfg.qk_nope_head_dim), _nan(cfg.qk_rope_head_dim),
+            _nan(cfg.v_head_dim))
+
+
 def activation_bytes(record: ModelRecord, *, context: int, batch: int, spec: Precision, runtime: str,
-                     notes: list[str]) -> int:
+                     device_kind: str, notes: list[str]) -> int:
     cfg = record.config
     if cfg.hidden_size is None:
         notes.append("Working buffers unknown (no hidden size): not included.")
@@ -309,7 +388,8 @@ def activation_bytes(record: ModelRecord, *, context: int, batch: int, spec: Pre
     routed = cfg.active_experts if cfg.is_moe and cfg.active_experts else 0
     return round(float(working_bytes(runtime, hidden=cfg.hidden_size, intermediate=_nan(cfg.intermediate_size),
                                      routed_experts=routed, vocab=_nan(cfg.vocab_size), context=context,
-                                     batch=batch, compute_bytes=4 if spec.name == "fp32" else 2)))
+                                     batch=batch, compute_bytes=4 if spec.name == "fp32" else 2,
+                                     device_kind=device_kind, mla=mla_geometry(record))))
 
 
 def active_fraction(record: ModelRecord, params: int, notes: list[str]) -> float:
@@ -325,13 +405,14 @@ def active_fraction(record: ModelRecord, params: int, notes: list[str]) -> float
 
 def estimate_memory(record: ModelRecord, *, dtype: str, context: int = 4096, batch: int = 1,
                     kv_dtype: str | None = None, file_bytes: int | None = None,
-                    runtime: str | None = None) -> MemoryEstimate:
+                    runtime: str | None = None, device_kind: str = DEFAULT_DEVICE_KIND) -> MemoryEstimate:
     """Memory to run `record` at `dtype` holding `context` tokens for `batch` sequences on `runtime`
-    (default: llama.cpp for GGUF precisions, else transformers).
+    (default: llama.cpp for GGUF precisions, else transformers) on a device of `device_kind` (DEVICE_KINDS).
 
     `file_bytes`: the real size of a GGUF file, used as the weights instead of the bits-per-weight figure.
     """
     spec = precision(dtype)
+    device_kind = device_kind_name(device_kind)
     runtime = runtime_name(runtime, spec.name)
     kv_dtype = (kv_dtype or default_kv_dtype(spec.name, runtime)).lower()
     if kv_dtype not in KV_BITS:
@@ -347,22 +428,23 @@ def estimate_memory(record: ModelRecord, *, dtype: str, context: int = 4096, bat
         assert params is not None  # refused just above when both are unknown
         weights = weights_bytes(record, params, spec, notes)
     kv = kv_cache_bytes(record, context=context, batch=batch, kv_dtype=kv_dtype, runtime=runtime, notes=notes)
-    activations = activation_bytes(record, context=context, batch=batch, spec=spec, runtime=runtime, notes=notes)
-    overhead = int(overhead_bytes(runtime, weights + (kv or 0)))
+    activations = activation_bytes(record, context=context, batch=batch, spec=spec, runtime=runtime,
+                                   device_kind=device_kind, notes=notes)
+    overhead = int(overhead_bytes(runtime, weights + (kv or 0), device_kind))
     per_token = round(weights * (active_fraction(record, params, notes) if params else 1.0)) + (kv or 0)
     sources = (
         ("weights", "the repo's real file size" if file_bytes is not None else
          f"parameter count x {spec.bits_per_weight:g} bits ({spec.source})"),
         ("kv_cache", f"config: layers x KV heads x head_dim x tokens held, {kv_dtype} "
                      f"({record.config.facts_source or 'config source unknown'})"),
-        ("activations", WORKING_SOURCES[runtime]),
-        ("overhead", OVERHEAD_SOURCES[runtime]),
+        ("activations", working_source(runtime, device_kind, mla_geometry(record) is not None)),
+        ("overhead", overhead_source(runtime, device_kind)),
     )
     return MemoryEstimate(
         model_id=record.id, dtype=spec.name, context=context, batch=batch, kv_dtype=kv_dtype, params=params,
         weights_bytes=weights, kv_cache_bytes=kv, activation_bytes=activations, overhead_bytes=overhead,
         total_bytes=weights + (kv or 0) + activations + overhead, bytes_per_token=per_token, notes=tuple(notes),
-        runtime=runtime, sources=sources)
+        runtime=runtime, device_kind=device_kind, sources=sources)
 
 
 def check_batch(batch: int) -> None:

@@ -26,7 +26,9 @@ if TYPE_CHECKING:  # catalog.records calls check(): a runtime import back would 
 # Snapshot columns the totals read, as float64 with NaN for unknown (booleans: 1.0 / 0.0 / NaN).
 COLUMNS = ("params", "context_length", "num_hidden_layers", "num_key_value_heads", "head_dim", "hidden_size",
            "vocab_size", "intermediate_size", "sliding_window", "sliding_window_layers", "kv_lora_rank",
-           "qk_rope_head_dim", "active_experts", "is_moe", "tie_word_embeddings")
+           "qk_rope_head_dim", "active_experts", "is_moe", "tie_word_embeddings", "num_attention_heads",
+           "qk_nope_head_dim", "v_head_dim")
+MLA_COLUMNS = ("num_attention_heads", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")  # `mla_geometry`
 
 
 def _float_column(column) -> np.ndarray:
@@ -71,7 +73,8 @@ def record_fits(record: ModelRecord, spec: FitsOn) -> bool | None:
     """One record (the live Hub's path): True / False, or None when its fit is unknown."""
     device = check(spec)
     try:
-        estimate = estimate_memory(record, dtype=spec.dtype, context=spec.context, runtime=spec.runtime)
+        estimate = estimate_memory(record, dtype=spec.dtype, context=spec.context, runtime=spec.runtime,
+                                   device_kind=device.kind)
     except BadParameters:
         limit = record.config.context_length
         if record.params is not None and limit is not None and spec.context > limit:
@@ -82,8 +85,9 @@ def record_fits(record: ModelRecord, spec: FitsOn) -> bool | None:
     return estimate.total_bytes <= budget_bytes(device, 1, estimate.runtime)
 
 
-def totals(columns: dict[str, np.ndarray], mla_architecture: np.ndarray, spec: FitsOn) -> np.ndarray:
-    """Estimated total bytes per row at the filter's precision, context and runtime; NaN = unknown."""
+def totals(columns: dict[str, np.ndarray], mla_architecture: np.ndarray, spec: FitsOn, device_kind: str) -> np.ndarray:
+    """Estimated total bytes per row at the filter's precision, context and runtime on a device of
+    `device_kind`; NaN = unknown."""
     spec_dtype = precision(spec.dtype)
     runtime = runtime_name(spec.runtime, spec_dtype.name)
     c = columns
@@ -104,9 +108,10 @@ def totals(columns: dict[str, np.ndarray], mla_architecture: np.ndarray, spec: F
     routed = np.where((c["is_moe"] == 1) & ~np.isnan(c["active_experts"]), c["active_experts"], 0)
     working = np.round(working_bytes(runtime, hidden=c["hidden_size"], intermediate=c["intermediate_size"],
                                      routed_experts=routed, vocab=c["vocab_size"], context=spec.context, batch=1,
-                                     compute_bytes=4 if spec_dtype.name == "fp32" else 2))
+                                     compute_bytes=4 if spec_dtype.name == "fp32" else 2, device_kind=device_kind,
+                                     mla=tuple(np.where(is_mla, c[name], np.nan) for name in MLA_COLUMNS)))
     working = np.where(np.isnan(c["hidden_size"]), 0, working)
-    total = weights + kv + working + overhead_bytes(runtime, weights + kv)
+    total = weights + kv + working + overhead_bytes(runtime, weights + kv, device_kind)
     too_long = c["context_length"] < spec.context  # the model's own limit: known not to fit
     return np.where(too_long & ~np.isnan(params), np.inf, total)
 
@@ -115,7 +120,7 @@ def fits_mask(columns: dict[str, np.ndarray], mla_architecture: np.ndarray,
               spec: FitsOn) -> tuple[np.ndarray, np.ndarray]:
     """(fits, known) per row; `mla_architecture`: whether each row's model_type is in MLA_ARCHITECTURES."""
     device = check(spec)
-    total = totals(columns, mla_architecture, spec)
+    total = totals(columns, mla_architecture, spec, device.kind)
     known = ~np.isnan(total)
     runtime = runtime_name(spec.runtime, spec.dtype)
     return known & (total <= budget_bytes(device, 1, runtime)), known

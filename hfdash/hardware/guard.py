@@ -45,8 +45,13 @@ def _available_bytes(device: str) -> int | None:
     raise BadParameters(f"unknown local device {device!r}; valid: cpu, cuda, cuda:N.")
 
 
+def _estimate(record: ModelRecord, *, dtype: str, context: int, device: str) -> MemoryEstimate:
+    return estimate_memory(record, dtype=DTYPE_ALIASES.get(dtype, dtype), context=context,
+                           device_kind="cpu" if device == "cpu" else "gpu")
+
+
 def check_fits_locally(record: ModelRecord, *, dtype: str, context: int, device: str = "cpu") -> FitCheck:
-    estimate = estimate_memory(record, dtype=DTYPE_ALIASES.get(dtype, dtype), context=context)
+    estimate = _estimate(record, dtype=dtype, context=context, device=device)
     available = _available_bytes(device)
     fits = available is None or estimate.total_bytes <= TIGHT * available
     return FitCheck(estimate, device, available, fits)
@@ -58,7 +63,7 @@ def ensure_fits_locally(record: ModelRecord, *, dtype: str, context: int, device
     if check.fits or check.available_bytes is None:  # an unknown size is no reason to refuse
         return check
     smaller = next((name for name in SMALLER
-                    if estimate_memory(record, dtype=name, context=context).total_bytes
+                    if _estimate(record, dtype=name, context=context, device=device).total_bytes
                     <= TIGHT * check.available_bytes), None)
     hint = (f"Try a smaller precision ({smaller}) or a hosted backend." if smaller
             else "Use a hosted backend (Inference Providers or an OpenAI-compatible server).")

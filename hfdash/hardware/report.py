@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from hfdash.config import Settings
 from hfdash.errors import BadParameters, HfdashError
 from hfdash.hardware.devices import Device
-from hfdash.hardware.estimate import DTYPES, MemoryEstimate, check_context_range, estimate_memory, runs_on
+from hfdash.hardware.estimate import (DEFAULT_DEVICE_KIND, DTYPES, MemoryEstimate, check_context_range,
+                                      estimate_memory, runs_on)
 from hfdash.hardware.hubfacts import GgufFile, ModelFacts, model_facts
 from hfdash.hardware.reverse import ContextFit, VllmCapacity, context_table, vllm_capacity
 from hfdash.hardware.verdict import Verdict, verdict
@@ -35,6 +36,7 @@ class ModelFit:
     vllm: list[VllmCapacity] = field(default_factory=list)  # per device, when the runtime is vLLM
     notes: list[str] = field(default_factory=list)
     context: int | None = None  # the context used: the one asked for, or the model's maximum below it
+    device_kind: str = DEFAULT_DEVICE_KIND  # what the bars and the curve are figured for: the first device's kind
     error: HfdashError | None = None  # why nothing could be estimated for this model
 
 
@@ -54,8 +56,9 @@ def fit_model(model_id: str, *, dtype: str, context: int, batch: int = 1, kv_dty
               facts: ModelFacts | HfdashError | None = None) -> ModelFit:
     """One model's figures on (device, count) pairs; a failure (unknown model, no parameter count) is kept
     on the result, not raised. `facts`: already fetched (or failed), else fetched here. A model whose
-    maximum context is below `context` is figured at its maximum, and a note says so."""
-    fit = ModelFit(model_id)
+    maximum context is below `context` is figured at its maximum, and a note says so. Each device's verdict
+    uses the estimate for its own kind (a GPU's CUDA context, the CPU's resident buffers)."""
+    fit = ModelFit(model_id, device_kind=devices[0][0].kind if devices else DEFAULT_DEVICE_KIND)
     try:
         if isinstance(facts, HfdashError):
             raise facts
@@ -77,15 +80,22 @@ def fit_model(model_id: str, *, dtype: str, context: int, batch: int = 1, kv_dty
         for label, gguf in options.items():
             fit.bars.append((label, estimate_memory(record, dtype=gguf.dtype if gguf else label, context=fit.context,
                                                     batch=batch, kv_dtype=kv_dtype, runtime=runtime,
-                                                    file_bytes=gguf.size if gguf else None)))
+                                                    file_bytes=gguf.size if gguf else None,
+                                                    device_kind=fit.device_kind)))
         real_file = fit.facts.gguf_for(dtype)
         label = real_file.label if real_file and real_file.label in options else \
             dtype if dtype in options else next(iter(options))
         fit.chosen, fit.chosen_label, gguf = dict(fit.bars)[label], label, options[label]
-        fit.curve = [estimate_memory(record, dtype=fit.chosen.dtype, context=n, batch=batch, kv_dtype=kv_dtype,
-                                     runtime=runtime, file_bytes=gguf.size if gguf else None)
-                     for n in curve_contexts(limit, fit.context)]
-        fit.verdicts = [verdict(fit.chosen, device, gpus=gpus, ram_bytes=ram_bytes) for device, gpus in devices]
+        chosen_dtype = fit.chosen.dtype
+
+        def chosen_on(kind: str, context: int) -> MemoryEstimate:
+            return estimate_memory(record, dtype=chosen_dtype, context=context, batch=batch, kv_dtype=kv_dtype,
+                                   runtime=runtime, file_bytes=gguf.size if gguf else None, device_kind=kind)
+
+        fit.curve = [chosen_on(fit.device_kind, n) for n in curve_contexts(limit, fit.context)]
+        on_kind = {kind: chosen_on(kind, fit.context) for kind in {device.kind for device, _ in devices}}
+        fit.verdicts = [verdict(on_kind[device.kind], device, gpus=gpus, ram_bytes=ram_bytes)
+                        for device, gpus in devices]
         if with_dtypes:
             fit.contexts = [(device, context_table(record, device, gpus=gpus, batch=batch, runtime=runtime))
                             for device, gpus in devices]

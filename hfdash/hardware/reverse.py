@@ -40,7 +40,8 @@ def max_context(record: ModelRecord, device: Device, *, dtype: str, gpus: int = 
     top = record.config.context_length or MAX_CONTEXT
 
     def estimate(context: int) -> MemoryEstimate:
-        return estimate_memory(record, dtype=dtype, context=context, batch=batch, kv_dtype=kv_dtype, runtime=runtime)
+        return estimate_memory(record, dtype=dtype, context=context, batch=batch, kv_dtype=kv_dtype, runtime=runtime,
+                               device_kind=device.kind)
 
     first = estimate(1)
     kv_known = first.kv_cache_bytes is not None

@@ -26,6 +26,7 @@ class Verdict:
     band: str  # "comfortable", "tight" or "no"
     used_devices: int  # how many the model needs (0 when it does not fit on them)
     usage: float  # total / usable memory of the devices used (or of all offered when it does not fit)
+    needs_bytes: int  # the estimated total on this kind of device
     tokens_per_s: float | None  # decode-speed upper bound; None when the bandwidth is unknown
     split: str = "layer"  # across several devices: "tensor" (parallel reads) or "layer" (one after another)
 
@@ -46,6 +47,7 @@ class Verdict:
     def to_json(self) -> dict:
         return {"device": self.device.id, "device_name": self.device.name, "gpus": self.gpus, "status": self.status,
                 "band": self.band, "used_devices": self.used_devices, "usage": round(self.usage, 4),
+                "needs_bytes": self.needs_bytes,
                 "memory_bytes": self.device.memory_bytes, "usable_bytes": self.device.usable_bytes,
                 "tokens_per_s_upper_bound": self.tokens_per_s, "split": self.split}
 
@@ -100,14 +102,14 @@ def verdict(estimate: MemoryEstimate, device: Device, *, gpus: int = 1, ram_byte
     if device.kind == "cpu":
         usage = total / usable if usable else float("inf")
         fits = usage <= limit
-        return Verdict(device, 1, CPU_RAM_ONLY if fits else DOES_NOT_FIT, band(usage), int(fits), usage, single)
+        return Verdict(device, 1, CPU_RAM_ONLY if fits else DOES_NOT_FIT, band(usage), int(fits), usage, total, single)
     count = next((n for n in range(1, gpus + 1) if total / (n * usable) <= limit), None)
     if count is not None:
         usage = total / (count * usable)
         status = FITS_ON_ONE if count == 1 else FITS_ACROSS.format(n=count)
         speed = single * count if single and split == "tensor" else single
-        return Verdict(device, gpus, status, band(usage), count, usage, speed, split)
+        return Verdict(device, gpus, status, band(usage), count, usage, total, speed, split)
     usage = total / (gpus * usable)
     if ram_bytes is not None and total <= limit * ram_bytes:
-        return Verdict(device, gpus, CPU_RAM_ONLY, band(total / ram_bytes), 0, usage, None, split)
-    return Verdict(device, gpus, DOES_NOT_FIT, "no", 0, usage, single, split)
+        return Verdict(device, gpus, CPU_RAM_ONLY, band(total / ram_bytes), 0, usage, total, None, split)
+    return Verdict(device, gpus, DOES_NOT_FIT, "no", 0, usage, total, single, split)

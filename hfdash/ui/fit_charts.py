@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from hfdash.hardware.devices import MAX_MEMORY_GIB, THIS_MACHINE, Device, custom_device, device_ids, shipped_devices
-from hfdash.hardware.estimate import DTYPES, GIB, KV_DTYPES, MAX_BATCH, MAX_CONTEXT, RUNTIMES
+from hfdash.hardware.estimate import DEVICE_KIND_NAMES, DTYPES, GIB, KV_DTYPES, MAX_BATCH, MAX_CONTEXT, RUNTIMES
 from hfdash.hardware.hubfacts import ModelFacts
 from hfdash.hardware.local import find_device, this_machine
 from hfdash.hardware.report import ModelFit, fit_model
@@ -99,7 +99,7 @@ def verdict_rows(fits: list[ModelFit]) -> list[dict]:
             row = {
                 "model": fit.model_id, "precision": fit.chosen_label, "runtime": fit.chosen.runtime,
                 "context": fit.context, "device": v.device.name, "GPUs": v.gpus, "verdict": v.status,
-                "headroom": v.band, "memory used": f"{v.usage:.0%}", "needs": human_bytes(fit.chosen.total_bytes),
+                "headroom": v.band, "memory used": f"{v.usage:.0%}", "needs": human_bytes(v.needs_bytes),
                 "decode speed (upper bound)": v.speed_label,
             }
             if fit.vllm:
@@ -315,7 +315,8 @@ def render() -> None:
         first = shown[0].chosen
         assert first is not None  # shown models have bars, so a chosen estimate
         sources = dict(first.sources)
-        st.caption(f"Runtime {first.runtime}: working buffers from {sources['activations']}; "
+        st.caption(f"Runtime {first.runtime}, figured for a {DEVICE_KIND_NAMES[first.device_kind]} (each verdict "
+                   f"for its own device's kind): working buffers from {sources['activations']}; "
                    f"overhead {sources['overhead']}.")
     else:
         st.info("Pick a device (or enter a custom memory size) to see verdicts.")
