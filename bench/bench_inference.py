@@ -35,6 +35,7 @@ PANE_SYSTEMS = ("Be brief.", "Answer like a pirate.", "You are a poet.", "You ar
 UNCACHED_MODEL = "Qwen/Qwen2.5-0.5B-Instruct"  # in the shipped snapshot, so the guard passes first
 REPEATS = 3
 FIRST_TOKEN_PAIRS = 9
+PANE_PAIRS = 5
 SETTLE_S = 0.3  # the engine drops the request read before (closed after its first token) within a step
 HOSTED_RUNS = 15
 TOKEN_DELAY_S = 0.02
@@ -171,20 +172,16 @@ def panes_seconds(count: int) -> tuple[float, int]:
 
 def panes_rows() -> list[tuple[str, str, str, bool | None]]:
     panes_seconds(1)  # warm-up: loads the model
-    one, four = [], []
-    for _ in range(REPEATS):
-        one.append(panes_seconds(1))
-        four.append(panes_seconds(4))
-    one_wall, one_tokens = statistics.median(w for w, _ in one), statistics.median(t for _, t in one)
-    four_wall, four_tokens = statistics.median(w for w, _ in four), statistics.median(t for _, t in four)
-    wall = four_wall / one_wall
-    aggregate = (four_tokens / four_wall) / (one_tokens / one_wall)
+    pairs = [(panes_seconds(1), panes_seconds(4)) for _ in range(PANE_PAIRS)]  # interleaved: drift hits both
+    wall = statistics.median(four[0] / one[0] for one, four in pairs)
+    aggregate = statistics.median((four[1] / four[0]) / (one[1] / one[0]) for one, four in pairs)
+    one_wall, four_wall = (statistics.median(pair[side][0] for pair in pairs) for side in (0, 1))
+    one_rate, four_rate = (statistics.median(pair[side][1] / pair[side][0] for pair in pairs) for side in (0, 1))
     return [
         ("4 panes on one model, wall vs 1 pane alone", f"{four_wall:.1f} vs {one_wall:.1f} s",
          f"{wall:.2f}x (<= {TARGET_PANES_WALL})", wall <= TARGET_PANES_WALL),
-        ("4 panes on one model, aggregate tok/s vs 1 pane", f"{four_tokens / four_wall:.1f} vs "
-         f"{one_tokens / one_wall:.1f}", f"{aggregate:.2f}x (>= {TARGET_PANES_AGGREGATE})",
-         aggregate >= TARGET_PANES_AGGREGATE),
+        ("4 panes on one model, aggregate tok/s vs 1 pane", f"{four_rate:.1f} vs {one_rate:.1f}",
+         f"{aggregate:.2f}x (>= {TARGET_PANES_AGGREGATE})", aggregate >= TARGET_PANES_AGGREGATE),
     ]
 
 

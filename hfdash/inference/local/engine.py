@@ -13,6 +13,7 @@ greedy and sampled requests cannot share it, and it has no per-request seed.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import queue
 import threading
@@ -245,9 +246,12 @@ class Engine:
         latest = torch.tensor([[token]], device=device)
         batch = self._batch
         if batch is None:  # the first active request
+            # Sliding windows cannot be padded and joined; a layer left empty (shared KV) has nothing to pad.
+            self._mergeable = all(type(layer) is DynamicLayer and layer.get_seq_length() > 0 for layer in cache.layers)
+            if self._mergeable:
+                cache.layers = [_growing_layer(keys, values) for _, keys, values in _filled_layers(cache)]
             self._batch = _Batch(cache=cache, mask=mask, positions=position, latest=latest)
             self._active = [request]
-            self._mergeable = all(type(layer) is DynamicLayer for layer in cache.layers)
             return
         ours, theirs = max(0, length - batch.mask.shape[1]), max(0, batch.mask.shape[1] - length)
         # left-pad the shorter side, then stack
@@ -292,6 +296,54 @@ class Engine:
 
     def _reset(self) -> None:
         self._active, self._batch = [], None
+
+
+def _growing_layer(keys: torch.Tensor, values: torch.Tensor) -> DynamicLayer:
+    """A layer holding these keys and values that appends into spare room: a DynamicLayer copies the whole
+    cache at every token, which for a batch of rows cost more than the step's matmuls on a CPU here."""
+    grown = _growing_layer_class()()
+    grown.lazy_initialization(keys, values)
+    grown.keys, grown.values = keys, values
+    return grown
+
+
+@functools.cache
+def _growing_layer_class() -> type[DynamicLayer]:
+    from transformers.cache_utils import DynamicLayer
+
+    class GrowingLayer(DynamicLayer):
+        """Keys and values are views of larger buffers. The engine may replace `keys`/`values` (joining,
+        dropping or trimming rows); the next update then starts new buffers from them."""
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self._room: tuple[torch.Tensor, torch.Tensor] | None = None
+            self._views: tuple[torch.Tensor, torch.Tensor] | None = None
+
+        def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
+            if not self.is_initialized or self.keys is None or self.values is None or not self.keys.numel():
+                return super().update(key_states, value_states, *args, **kwargs)
+            length, added = self.keys.shape[-2], key_states.shape[-2]
+            views = self._views
+            room = self._room
+            if (room is None or views is None or views[0] is not self.keys or views[1] is not self.values
+                    or room[0].shape[-2] < length + added):
+                room = self._room = (_with_room(self.keys, length + added), _with_room(self.values, length + added))
+            keys, values = room
+            keys[..., length:length + added, :] = key_states
+            values[..., length:length + added, :] = value_states
+            self.keys, self.values = keys[..., :length + added, :], values[..., :length + added, :]
+            self._views = (self.keys, self.values)
+            return self.keys, self.values
+
+    return GrowingLayer
+
+
+def _with_room(held: torch.Tensor, needed: int) -> torch.Tensor:
+    """A buffer with `held` in front and room to grow (doubling, so appends copy O(1) per token on average)."""
+    room = held.new_empty(*held.shape[:-2], max(2 * needed, needed + 64), held.shape[-1])
+    room[..., :held.shape[-2], :] = held
+    return room
 
 
 def _filled_layers(cache: Cache) -> list[tuple[DynamicLayer, torch.Tensor, torch.Tensor]]:
