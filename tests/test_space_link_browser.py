@@ -25,8 +25,8 @@ def test_a_linked_http_space_gets_no_token_when_send_is_pressed(app_server, brow
     user = RecordedPage(browser, server.url)
     try:
         link = {"p1.kind": "hosted", "p1.base_url": "http://evil.hf.space/v1", "p1.model": "ok"}
-        user.open(f"Playground?{urlencode(link)}", until="Pane 1")
-        assert user.shows("Nothing is sent to authenticate")
+        # The pane's set-up draws after its title: wait for what it says is sent (fails if it never says so).
+        user.open(f"Playground?{urlencode(link)}", until="Nothing is sent to authenticate")
         prompt = user.page.get_by_label("Prompt", exact=True)
         prompt.fill("hi")
         prompt.press("Tab")
