@@ -8,6 +8,7 @@ GEMM reads half the bytes of fp32 and serves 4 rows for little more than 1 (meas
 
 from __future__ import annotations
 
+import functools
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ def available() -> bool:
             and "fbgemm" in torch.backends.quantized.supported_engines)
 
 
+@functools.cache
 def _packed_linear_class():
     import torch
 

@@ -321,8 +321,7 @@ def _growing_layer_class() -> type[DynamicLayer]:
             self._views: tuple[torch.Tensor, torch.Tensor] | None = None
 
         def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
-            if not self.is_initialized or self.keys is None or self.values is None or not self.keys.numel():
-                return super().update(key_states, value_states, *args, **kwargs)
+            assert self.keys is not None and self.values is not None  # made filled by `_growing_layer`
             length, added = self.keys.shape[-2], key_states.shape[-2]
             views = self._views
             room = self._room
