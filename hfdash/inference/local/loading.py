@@ -19,7 +19,7 @@ from typing import Any
 from hfdash.cache import report_in_memory
 from hfdash.errors import HfdashError
 from hfdash.inference.base import BackendSpec
-from hfdash.inference.local import cpu_fp16
+from hfdash.inference.local import cpu_fp16, static_decode
 from hfdash.inference.local.access import check_access
 from hfdash.inference.local.engine import Engine
 from hfdash.inference.local.placement import choose_device, choose_dtype, guard, smallest_dtype
@@ -160,9 +160,29 @@ def _load(source: Source, key: tuple, requested_dtype: str, device: str, token: 
     from hfdash.catalog.modelconfig import config_from_json
 
     context = config_from_json(model.config.to_dict()).context_length
+    engine = _engine(model, tokenizer, device, source.model_id, on_progress)
     return LoadedModel(key=key, model_id=source.model_id, cache_names=frozenset(cache_names), model=model,
-                       tokenizer=tokenizer, context_length=context, dtype=dtype, device=device,
-                       engine=Engine(model, eos_ids(model, tokenizer)), load_s=time.perf_counter() - started)
+                       tokenizer=tokenizer, context_length=context, dtype=dtype, device=device, engine=engine,
+                       load_s=time.perf_counter() - started)
+
+
+def _engine(model, tokenizer, device: str, model_id: str, on_progress: Progress | None) -> Engine:
+    """The model's engine. On a CUDA GPU it decodes through a compiled forward over a static cache, compiled
+    now (while the pane shows the load) rather than on a user's first answer."""
+    eos = eos_ids(model, tokenizer)
+    if device != "cuda" or not static_decode.supported(model):
+        return Engine(model, eos)
+    if on_progress:
+        on_progress(f"Compiling {model_id} for fast decode on the GPU (once per model, about a minute)", None)
+    engine = Engine(model, eos, decode="compiled")
+    failure = engine.warm_up([next(iter(eos), 0)])
+    if failure is None:
+        return engine
+    engine.close()
+    if on_progress:  # eager decode still answers, only slower
+        on_progress(f"Fast decode is not available for {model_id} ({type(failure).__name__}); decoding eagerly",
+                    None)
+    return Engine(model, eos)
 
 
 def _hub_record(repo_id: str, token: str | None):
