@@ -3,7 +3,8 @@
 1. Served app: local tokens/s streamed through `streamlit run app.py` (the Playground in one tab, a
    second tab idle on Settings), vs bare `model.generate` (same model, dtype, prompt, token count).
 2. One model, 4 panes at once vs 1 pane alone (as the page runs them, a thread each): wall time and
-   aggregate tokens/s; and the dtype `auto` chose, with bf16 vs fp32 per token.
+   aggregate tokens/s; the engine's decode step for 4 rows vs 1 (what the panes row cannot go below); and
+   the dtype `auto` chose, with bf16 vs fp32 per token.
 3. An uncached model offline: time to its error; a pane's first token while another pane's model fails,
    vs its usual first token.
 4. Embedded cold start in a fresh process: first-ever (GGUF conversion) and with a warm cache.
@@ -36,6 +37,8 @@ UNCACHED_MODEL = "Qwen/Qwen2.5-0.5B-Instruct"  # in the shipped snapshot, so the
 REPEATS = 3
 FIRST_TOKEN_PAIRS = 9
 PANE_PAIRS = 5
+STEP_LENGTHS = (60, 180, 300)  # a 256-token answer to a short prompt steps from about 60 to 300 tokens
+STEP_REPEATS = 15
 SETTLE_S = 0.3  # the engine drops the request read before (closed after its first token) within a step
 HOSTED_RUNS = 15
 TOKEN_DELAY_S = 0.02
@@ -183,6 +186,46 @@ def panes_rows() -> list[tuple[str, str, str, bool | None]]:
         ("4 panes on one model, aggregate tok/s vs 1 pane", f"{four_rate:.1f} vs {one_rate:.1f}",
          f"{aggregate:.2f}x (>= {TARGET_PANES_AGGREGATE})", aggregate >= TARGET_PANES_AGGREGATE),
     ]
+
+
+def step_rows() -> list[tuple[str, str, str, bool | None]]:
+    """The engine's decode step for 4 rows vs 1 row at a few cache lengths: the floor under the panes row."""
+    import torch
+
+    from hfdash.inference import BackendSpec
+    from hfdash.inference.local import in_worker_thread, load_model
+    from hfdash.inference.local.engine import DynamicBatch
+
+    model = load_model(BackendSpec("local"), token=None).model
+
+    def batch(rows: int, length: int) -> DynamicBatch:
+        batch = DynamicBatch(model)
+        for row in range(rows):  # rows of slightly different lengths, as panes' prompts are
+            ids = torch.arange(100, 100 + length - 3 * row)[None]
+            out = model(input_ids=ids, use_cache=True, logits_to_keep=1)
+            batch.join(out.past_key_values, ids.shape[1], 5)
+        return batch
+
+    def step_pairs(length: int) -> list[tuple[float, float]]:
+        pairs = []
+        with torch.inference_mode():
+            one, four = batch(1, length), batch(4, length)
+            for _ in range(STEP_REPEATS):  # interleaved: drift hits both
+                pair = []
+                for rows in (one, four):
+                    start = time.perf_counter()
+                    rows.step()
+                    pair.append(time.perf_counter() - start)
+                pairs.append((pair[0], pair[1]))
+        return pairs
+
+    results = []
+    for length in STEP_LENGTHS:
+        pairs = in_worker_thread(step_pairs, length)
+        one_ms, four_ms = (statistics.median(pair[side] for pair in pairs) * 1e3 for side in (0, 1))
+        results.append((f"engine decode step, 4 rows vs 1, {length} tokens cached", f"{four_ms:.1f} vs {one_ms:.1f} ms",
+                        f"{statistics.median(four / one for one, four in pairs):.2f}x", None))
+    return results
 
 
 def dtype_rows() -> list[tuple[str, str, str, bool | None]]:
@@ -358,8 +401,8 @@ def hosted_rows() -> list[tuple[str, str, str, bool | None]]:
     return rows
 
 
-GROUPS = {"hosted": hosted_rows, "served": served_rows, "panes": panes_rows, "dtype": dtype_rows,
-          "offline": offline_rows, "cold": cold_start_rows}
+GROUPS = {"hosted": hosted_rows, "served": served_rows, "panes": panes_rows, "steps": step_rows,
+          "dtype": dtype_rows, "offline": offline_rows, "cold": cold_start_rows}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,7 @@ joins the batch. A request leaves the batch when it ends, is stopped (at most th
 finishes), or nobody has read it for `ABANDONED_AFTER_S`. Callers only submit and read. Each request
 samples with its own torch.Generator, so a seed gives the same answer whatever else shares the batch.
 
-The batch lives on transformers' dynamic cache (`_DynamicBatch`), or on a CUDA GPU in static cache slots
+The batch lives on transformers' dynamic cache (`DynamicBatch`), or on a CUDA GPU in static cache slots
 stepped through a compiled forward (static_decode.py): on this project's CPUs the static slots lose, since
 every step pays for all slots and the cache's full length.
 
@@ -104,7 +104,7 @@ class Engine:
         self._closed = False
         # The batch, touched by the worker thread only.
         self._active: list[Request] = []
-        self._batch: _DynamicBatch | StaticSlots = (_DynamicBatch(model) if decode == "eager"
+        self._batch: DynamicBatch | StaticSlots = (DynamicBatch(model) if decode == "eager"
                                                     else StaticSlots(model, compiled=decode == "compiled"))
 
     def submit(self, prompt: list[int], params: GenerationParams, max_new: int,
@@ -264,7 +264,7 @@ class Engine:
         self._keep([])
 
 
-class _DynamicBatch:
+class DynamicBatch:
     """The active requests' shared decode state on a dynamic cache, one row per request, left-padded to a
     common length. Row i is the engine's i-th active request."""
 
