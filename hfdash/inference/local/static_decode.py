@@ -50,6 +50,7 @@ class StaticSlots:
 
     def __init__(self, model: PreTrainedModel, *, compiled: bool):
         self.model = model
+        self.compiled = compiled
         self.forward: Any = model.get_compiled_call(None) if compiled else model
         self.cache: StaticCache | None = None
         self.keys: list[torch.Tensor] = []  # per layer, the cache's tensors: [slots, heads, length, dim]
@@ -81,9 +82,13 @@ class StaticSlots:
 
     def step(self) -> torch.Tensor:
         """One decode step for every active row: their last-position logits, [rows, vocab]."""
+        import torch
+
         self._make_room(self.rows, self.cursor + 1)
         assert self.mask is not None and self.positions is not None and self.latest is not None
         self.mask[:self.rows, self.cursor] = 1
+        if self.compiled:  # a new decode step: CUDA graphs may reuse the last step's output memory
+            torch.compiler.cudagraph_mark_step_begin()
         out = self.forward(input_ids=self.latest, attention_mask=self.mask, position_ids=self.positions[:, None],
                            past_key_values=self.cache, use_cache=True, logits_to_keep=1)
         self.cursor += 1
