@@ -331,10 +331,9 @@ def working_source(runtime: str, device_kind: str, mla: bool) -> str:
     return WORKING_SOURCES[runtime]
 
 
-def device_kind_name(kind: str) -> str:
+def check_device_kind(kind: str) -> None:
     if kind not in DEVICE_KINDS:
         raise BadParameters(f"unknown device kind {kind!r}; valid: {', '.join(DEVICE_KINDS)}.")
-    return kind
 
 
 def _nan(value) -> float:
@@ -380,7 +379,7 @@ def mla_geometry(record: ModelRecord) -> tuple[float, float, float, float] | Non
 
 
 def activation_bytes(record: ModelRecord, *, context: int, batch: int, spec: Precision, runtime: str,
-                     device_kind: str, notes: list[str]) -> int:
+                     device_kind: str, mla: tuple[float, float, float, float] | None, notes: list[str]) -> int:
     cfg = record.config
     if cfg.hidden_size is None:
         notes.append("Working buffers unknown (no hidden size): not included.")
@@ -389,7 +388,7 @@ def activation_bytes(record: ModelRecord, *, context: int, batch: int, spec: Pre
     return round(float(working_bytes(runtime, hidden=cfg.hidden_size, intermediate=_nan(cfg.intermediate_size),
                                      routed_experts=routed, vocab=_nan(cfg.vocab_size), context=context,
                                      batch=batch, compute_bytes=4 if spec.name == "fp32" else 2,
-                                     device_kind=device_kind, mla=mla_geometry(record))))
+                                     device_kind=device_kind, mla=mla)))
 
 
 def active_fraction(record: ModelRecord, params: int, notes: list[str]) -> float:
@@ -412,7 +411,7 @@ def estimate_memory(record: ModelRecord, *, dtype: str, context: int = 4096, bat
     `file_bytes`: the real size of a GGUF file, used as the weights instead of the bits-per-weight figure.
     """
     spec = precision(dtype)
-    device_kind = device_kind_name(device_kind)
+    check_device_kind(device_kind)
     runtime = runtime_name(runtime, spec.name)
     kv_dtype = (kv_dtype or default_kv_dtype(spec.name, runtime)).lower()
     if kv_dtype not in KV_BITS:
@@ -428,8 +427,9 @@ def estimate_memory(record: ModelRecord, *, dtype: str, context: int = 4096, bat
         assert params is not None  # refused just above when both are unknown
         weights = weights_bytes(record, params, spec, notes)
     kv = kv_cache_bytes(record, context=context, batch=batch, kv_dtype=kv_dtype, runtime=runtime, notes=notes)
+    mla = mla_geometry(record)
     activations = activation_bytes(record, context=context, batch=batch, spec=spec, runtime=runtime,
-                                   device_kind=device_kind, notes=notes)
+                                   device_kind=device_kind, mla=mla, notes=notes)
     overhead = int(overhead_bytes(runtime, weights + (kv or 0), device_kind))
     per_token = round(weights * (active_fraction(record, params, notes) if params else 1.0)) + (kv or 0)
     sources = (
@@ -437,7 +437,7 @@ def estimate_memory(record: ModelRecord, *, dtype: str, context: int = 4096, bat
          f"parameter count x {spec.bits_per_weight:g} bits ({spec.source})"),
         ("kv_cache", f"config: layers x KV heads x head_dim x tokens held, {kv_dtype} "
                      f"({record.config.facts_source or 'config source unknown'})"),
-        ("activations", working_source(runtime, device_kind, mla_geometry(record) is not None)),
+        ("activations", working_source(runtime, device_kind, mla is not None)),
         ("overhead", overhead_source(runtime, device_kind)),
     )
     return MemoryEstimate(

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from hfdash.errors import Unavailable
 from hfdash.inference.base import GenerationParams
-from hfdash.inference.local.static_decode import StaticSlots
+from hfdash.inference.local.static_decode import StaticSlots, filled_layers
 
 if TYPE_CHECKING:  # imported where used, at run time: loading this module must not load torch
     import torch
@@ -294,13 +294,13 @@ class DynamicBatch:
             # (shared KV) has nothing to pad.
             self.mergeable = all(type(layer) is DynamicLayer and layer.get_seq_length() > 0 for layer in prefill.layers)
             if self.mergeable:
-                prefill.layers = [_growing_layer(keys, values) for _, keys, values in _filled_layers(prefill)]
+                prefill.layers = [_growing_layer(keys, values) for _, keys, values in filled_layers(prefill)]
             self.cache, self.mask, self.positions, self.latest = prefill, mask, position, latest
             return
         ours, theirs = max(0, length - self.mask.shape[1]), max(0, self.mask.shape[1] - length)
         # left-pad the shorter side, then stack
-        for (mine, keys, values), (_, new_keys, new_values) in zip(_filled_layers(self.cache),
-                                                                   _filled_layers(prefill), strict=True):
+        for (mine, keys, values), (_, new_keys, new_values) in zip(filled_layers(self.cache),
+                                                                   filled_layers(prefill), strict=True):
             mine.keys = torch.cat([F.pad(keys, (0, 0, ours, 0)), F.pad(new_keys, (0, 0, theirs, 0))])
             mine.values = torch.cat([F.pad(values, (0, 0, ours, 0)), F.pad(new_values, (0, 0, theirs, 0))])
         self.mask = torch.cat([F.pad(self.mask, (ours, 0)), F.pad(mask, (theirs, 0))])
@@ -335,7 +335,7 @@ class DynamicBatch:
         unused = int(self.mask.any(dim=0).nonzero()[0])
         if unused and self.mergeable:
             self.mask = self.mask[:, unused:]
-            for layer, keys, values in _filled_layers(self.cache):
+            for layer, keys, values in filled_layers(self.cache):
                 layer.keys, layer.values = keys[..., unused:, :], values[..., unused:, :]
 
 
@@ -384,18 +384,6 @@ def _with_room(held: torch.Tensor, needed: int) -> torch.Tensor:
     room = held.new_empty(*held.shape[:-2], max(2 * needed, needed + 64), held.shape[-1])
     room[..., :held.shape[-2], :] = held
     return room
-
-
-def _filled_layers(cache: Cache) -> list[tuple[DynamicLayer, torch.Tensor, torch.Tensor]]:
-    """Each layer of a mergeable cache with its keys and values: every layer a DynamicLayer, filled by the prefill."""
-    from transformers.cache_utils import DynamicLayer
-
-    filled = []
-    for layer in cache.layers:
-        if not isinstance(layer, DynamicLayer) or layer.keys is None or layer.values is None:
-            raise TypeError(f"Only filled DynamicLayer caches can be padded and joined, not {type(layer).__name__}.")
-        filled.append((layer, layer.keys, layer.values))
-    return filled
 
 
 def _finish(request: Request, error: BaseException | None = None) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel
-    from transformers.cache_utils import Cache, StaticCache, StaticLayer
+    from transformers.cache_utils import Cache, DynamicLayer, StaticCache, StaticLayer
 
 FIRST_SLOTS = 4
 FIRST_LENGTH = 2048
@@ -64,7 +64,7 @@ class StaticSlots:
 
     def join(self, prefill: Cache, length: int, token: int) -> None:
         """Add a request whose prompt of `length` tokens was prefilled into `prefill`, as the last row."""
-        layers = _keys_and_values(prefill)
+        layers = [(keys, values) for _, keys, values in filled_layers(prefill)]
         self._make_room(self.rows + 1, max(self.cursor, length) + 1, layers)
         assert self.mask is not None and self.positions is not None and self.latest is not None
         if length > self.cursor:  # the new prompt is longer: everyone moves right to make it fit
@@ -183,13 +183,14 @@ class StaticSlots:
         return list(zip(self.keys, self.values, strict=True))
 
 
-def _keys_and_values(prefill: Cache) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Each layer's keys and values from a prefill's dynamic cache (one row)."""
-    filled = []
-    for layer in prefill.layers:
-        keys, values = getattr(layer, "keys", None), getattr(layer, "values", None)
-        if keys is None or values is None:
-            raise TypeError(f"A static cache is filled from full-attention layers only, not {type(layer).__name__}.")
-        filled.append((keys, values))
-    return filled
+def filled_layers(cache: Cache) -> list[tuple[DynamicLayer, torch.Tensor, torch.Tensor]]:
+    """Each layer of a prefill's cache with its keys and values: every layer a DynamicLayer, filled by the
+    prefill (what both the dynamic batch and the static slots take in)."""
+    from transformers.cache_utils import DynamicLayer
 
+    filled = []
+    for layer in cache.layers:
+        if not isinstance(layer, DynamicLayer) or layer.keys is None or layer.values is None:
+            raise TypeError(f"Only filled DynamicLayer caches can be padded and joined, not {type(layer).__name__}.")
+        filled.append((layer, layer.keys, layer.values))
+    return filled
