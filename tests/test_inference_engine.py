@@ -111,13 +111,3 @@ def test_the_operators_caps_on_generations_and_new_tokens(embedded_model_folder,
     assert capped.status == "done" and capped.stats.output_tokens == 5
     assert any("this server's limit" in notice for notice in capped.notices)
 
-
-def test_batched_steps_on_a_cpu_attend_to_grouped_keys_without_copying_them(embedded_model_folder):
-    import torch
-    from transformers.integrations.sdpa_attention import use_gqa_in_sdpa
-
-    load_model(EMBEDDED, token=None)
-    padded = torch.ones(4, 1, 1, 8, dtype=torch.bool)
-    padded[1:, ..., :3] = False
-    keys = torch.zeros(4, 3, 8, 64)
-    assert use_gqa_in_sdpa(padded, keys, keys)  # a padded batch's mask no longer costs a copy per head

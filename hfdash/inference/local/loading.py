@@ -205,12 +205,6 @@ def _from_folder(folder: Path, dtype: str, device: str):
     tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=getattr(torch, dtype), trust_remote_code=False,
                                                  device_map=None if device == "cpu" else device)
-    if device == "cpu" and not torch.cuda.is_available():
-        # A batch of panes has padding, hence a mask, and then transformers repeats grouped keys and values
-        # for every head before attention; torch's CPU attention takes them grouped. Measured here: a
-        # four-row step of the embedded model 57.5 -> 54.3 ms. (On CUDA a mask with grouping would take
-        # torch's slow math kernel, so a process with a GPU keeps transformers' choice.)
-        os.environ.setdefault("TRANSFORMERS_SDPA_FORCE_GQA", "1")
     if device == "cpu" and dtype == "float16":
         if cpu_fp16.available() and cpu_fp16.packable(model):
             cpu_fp16.pack(model)
