@@ -7,7 +7,8 @@
    the dtype `auto` chose, with bf16 vs fp32 per token.
 3. An uncached model offline: time to its error; a pane's first token while another pane's model fails,
    vs its usual first token.
-4. Embedded cold start in a fresh process: first-ever (GGUF conversion) and with a warm cache.
+4. Embedded cold start in a fresh process: first-ever (GGUF conversion) and with a warm cache; a model too big
+   for this machine: time to its refusal in a fresh process.
 5. Hosted: time to first token through the backend vs the raw `openai` client it wraps for a base URL,
    same loopback server;
    hosted panes in parallel vs the slowest alone (a loopback server that sleeps per token).
@@ -34,6 +35,7 @@ LOCAL_TOKENS = 64
 PANE_TOKENS = 256  # an answer's usual length, as the GPU rows use: each pane's prefill is a small share of it
 PANE_SYSTEMS = ("Be brief.", "Answer like a pirate.", "You are a poet.", "You are a historian.")
 UNCACHED_MODEL = "Qwen/Qwen2.5-0.5B-Instruct"  # in the shipped snapshot, so the guard passes first
+TOO_LARGE_MODEL = "meta-llama/Llama-3.1-70B-Instruct"  # in the shipped snapshot; needs about 140 GiB at bf16
 REPEATS = 3
 FIRST_TOKEN_PAIRS = 9
 PANE_PAIRS = 9  # this VM drifts by up to a fifth between minutes: a median of 9 pairs holds steadier than of 5
@@ -50,6 +52,7 @@ TARGET_PANES_AGGREGATE = 2.5
 TARGET_OFFLINE_ERROR_S = 3.0
 TARGET_TTFT_BESIDE_FAILURE = 1.2
 TARGET_COLD_START_S = 6.0
+TARGET_REFUSAL_S = 1.0
 TARGET_TTFT_EXTRA_S = 0.020
 TARGET_PARALLEL_RATIO = 1.2
 STATS_LINE = re.compile(r"([\d.]+) tok/s · (\d+) tokens")
@@ -62,8 +65,20 @@ for answer in stream_answer(BackendSpec("local"), [Message("user", "Hi")], Gener
                             token=None):
     if answer.text or answer.final:
         break
-print(answer.status, answer.error.user_message() if answer.error else "", file=sys.stderr)
-print(time.perf_counter() - start)
+print(answer.error.user_message() if answer.error else "", file=sys.stderr)
+print(answer.status, time.perf_counter() - start)
+"""
+
+# A pane sends from a server that has imported streamlit, and maybe nothing of hfdash's local backend yet.
+REFUSAL = """
+import sys, time
+import streamlit
+start = time.perf_counter()
+from hfdash.inference import BackendSpec, GenerationParams, Message, stream_answer
+*_, answer = stream_answer(BackendSpec("local", model=sys.argv[1]), [Message("user", "Hi")],
+                           GenerationParams(max_new_tokens=8), token=None)
+print(answer.error.user_message() if answer.error else "", file=sys.stderr)
+print(answer.status, time.perf_counter() - start)
 """
 
 
@@ -299,21 +314,26 @@ def cold_start_rows() -> list[tuple[str, str, str, bool | None]]:
     with tempfile.TemporaryDirectory(prefix="hfdash-bench-cache-") as cache:
         env = {**os.environ, "HFDASH_CACHE_DIR": cache, "TRANSFORMERS_VERBOSITY": "error",
                "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
-
-        def first_token_s() -> float:
-            done = subprocess.run([sys.executable, "-c", COLD_START], capture_output=True, text=True, env=env,
-                                  timeout=600)
-            if done.returncode != 0:
-                raise SystemExit(f"cold start failed:\n{done.stderr[-2000:]}")
-            return float(done.stdout.strip().splitlines()[-1])
-
-        first_ever = first_token_s()
-        warm = min(first_token_s() for _ in range(2))
+        first_ever = fresh_process_s(COLD_START, env)
+        warm = min(fresh_process_s(COLD_START, env) for _ in range(2))
+        refusal = max(fresh_process_s(REFUSAL, {**env, "HF_HUB_OFFLINE": "1"}, TOO_LARGE_MODEL, expect="error")
+                      for _ in range(REPEATS))
     return [
         ("embedded first-ever start (converts the GGUF)", f"{first_ever:.1f} s", "report only", None),
         ("embedded cold start, warm cache: first token", f"{warm:.1f} s",
          f"<= {TARGET_COLD_START_S:.0f} s", warm <= TARGET_COLD_START_S),
+        ("a model too big for this machine, fresh process: its refusal", f"{refusal:.2f} s (slowest of {REPEATS})",
+         f"<= {TARGET_REFUSAL_S:.0f} s", refusal <= TARGET_REFUSAL_S),
     ]
+
+
+def fresh_process_s(script: str, env: dict[str, str], *args: str, expect: str = "streaming") -> float:
+    """Run `script` in a new interpreter; the seconds it printed last. Exits if the answer's status is not `expect`."""
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, env=env, timeout=600)
+    status, _, seconds = (done.stdout.strip().splitlines() or [""])[-1].partition(" ")
+    if done.returncode != 0 or status != expect:
+        raise SystemExit(f"a fresh process ended {status or 'without an answer'}, not {expect}:\n{done.stderr[-2000:]}")
+    return float(seconds)
 
 
 # ---- hosted ----------------------------------------------------------------------------------------

@@ -48,14 +48,14 @@ def system_ram() -> tuple[int | None, int | None]:
         return None, None
 
 
-def _gpu_driver_present() -> bool:
+def gpu_driver_present() -> bool:
     """NVIDIA or ROCm driver visible: only then is importing torch (seconds) worth it."""
     return NVIDIA_DRIVER.exists() or ROCM_DEVICE.exists() or shutil.which("nvidia-smi") is not None
 
 
 @lru_cache(maxsize=1)
 def cuda_devices() -> tuple[Device, ...]:
-    if not _gpu_driver_present():
+    if not gpu_driver_present():
         return ()
     try:
         import torch  # heavy and optional: only when this machine is asked about

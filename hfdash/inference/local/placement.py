@@ -36,6 +36,10 @@ def smallest_dtype(requested: str, device: str) -> str:
 
 
 def choose_device(requested: str) -> str:
+    from hfdash.hardware import gpu_driver_present
+
+    if requested == "cpu" or (requested == "auto" and platform.system() != "Darwin" and not gpu_driver_present()):
+        return "cpu"  # without importing torch (seconds), so a model too big is refused at once
     import torch
 
     if requested != "auto":
