@@ -110,4 +110,3 @@ def test_the_operators_caps_on_generations_and_new_tokens(embedded_model_folder,
     capped = all_answers(EMBEDDED, STORY, GenerationParams(temperature=0, max_new_tokens=100))[-1]
     assert capped.status == "done" and capped.stats.output_tokens == 5
     assert any("this server's limit" in notice for notice in capped.notices)
-

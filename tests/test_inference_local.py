@@ -151,7 +151,6 @@ def test_too_large_catalog_model_is_refused_before_any_download(monkeypatch, iso
     assert not (isolated_home / "hub").exists()  # nothing downloaded
 
 
-
 def test_a_refusal_on_a_machine_without_a_gpu_does_not_wait_for_torch(isolated_home):
     """Importing torch takes seconds; a machine with no GPU driver has no device to ask it about."""
     from hfdash.hardware import gpu_driver_present
@@ -164,6 +163,7 @@ def test_a_refusal_on_a_machine_without_a_gpu_does_not_wait_for_torch(isolated_h
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert done.stdout.split() == ["TooLarge", str(gpu_driver_present())], done.stderr[-2000:]
+
 
 def test_unknown_folder_and_gguf_are_not_found():
     for model in ("./no/such/folder", "missing.gguf"):
